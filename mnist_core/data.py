@@ -163,7 +163,7 @@ def validate(train: Split, test: Split) -> ValidationReport:
 
 def _value_range_check(name: str, images: np.ndarray) -> Check:
     low, high = (images.min(), images.max()) if images.size else (0, 0)
-    return Check(f"{name} pixel range", 0 <= low and high <= 255, f"{low}..{high} (expected within 0..255)")
+    return Check(f"{name} pixel range", low >= 0 and high <= 255, f"{low}..{high} (expected within 0..255)")
 
 
 def _missing_values_check(name: str, images: np.ndarray, labels: np.ndarray) -> Check:
@@ -234,6 +234,11 @@ def reshape_data(images: np.ndarray) -> np.ndarray:
     if images.ndim == 2:
         images = images[None]
     return (images.astype(np.float32) / 255.0)[..., None]
+
+
+def as_model_input(images: np.ndarray) -> np.ndarray:
+    """Accept raw uint8 ``(N, 28, 28)`` or already reshaped float ``(N, 28, 28, 1)`` images."""
+    return reshape_data(images) if images.dtype == np.uint8 else np.asarray(images, dtype=np.float32)
 
 
 # ---------------------------------------------------------------- statistics for EDA

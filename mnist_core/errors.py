@@ -20,3 +20,15 @@ class ConfigError(MnistError):
 
 class ModelError(MnistError):
     """A saved model could not be loaded."""
+
+
+class StoreError(MnistError):
+    """The artifact store could not be reached, or a run or file in it is missing or damaged."""
+
+
+class ImageError(MnistError):
+    """An image could not be read: empty, corrupt, too large or not an image at all."""
+
+
+class NoDigitError(ImageError):
+    """An image was read but holds no digit: blank, or nothing stands out from the background."""

@@ -1,0 +1,254 @@
+"""Training: one ``train()`` for the CLI, the app and the pipeline.
+
+It streams progress events to a callback, stops cleanly when a cancel flag is set, and is seeded.
+Data stays in memory and flows through ``tf.data`` (shuffle, batch, prefetch); the model is traced
+once and reused by every epoch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mnist_core.data import as_model_input
+from mnist_core.models import Preset, build_model
+
+BATCH_EVENT_INTERVAL_SECONDS = 0.25
+
+
+class CancelFlag(Protocol):
+    """Anything with ``is_set()``, such as ``threading.Event``."""
+
+    def is_set(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class TrainEvent:
+    """One progress report. ``kind`` is "start", "batch", "epoch" or "end"."""
+
+    kind: str
+    epoch: int
+    epochs: int
+    batch: int
+    batches: int
+    elapsed_seconds: float
+    images_per_second: float
+    eta_seconds: float
+    loss: float | None = None
+    accuracy: float | None = None
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+
+    @property
+    def fraction_done(self) -> float:
+        return min(1.0, ((self.epoch - 1) * self.batches + self.batch) / (self.epochs * self.batches))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    model: keras.Model
+    preset: Preset
+    history: dict[str, list[float]]
+    train_seconds: float
+    epochs_completed: int
+    cancelled: bool
+    images_per_second: float
+    events: list[TrainEvent] = field(default_factory=list, repr=False)
+
+    @property
+    def params(self) -> dict:
+        return {"preset": self.preset.name, **self.preset.to_dict()}
+
+    @property
+    def timings(self) -> dict:
+        return {
+            "train_seconds": round(self.train_seconds, 3),
+            "epochs_completed": self.epochs_completed,
+            "images_per_second": round(self.images_per_second, 1),
+            "cancelled": self.cancelled,
+        }
+
+
+def make_dataset(
+    images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle_seed: int | None = None
+) -> tf.data.Dataset:
+    """In-memory batches, reshuffled every epoch when ``shuffle_seed`` is given, prefetched."""
+    dataset = tf.data.Dataset.from_tensor_slices((as_model_input(images), labels.astype(np.int32)))
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(labels), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def learning_rate_schedule(
+    preset: Preset, steps_per_epoch: int
+) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """Constant, or a one-cycle shape: linear warm-up to the peak over 20% of steps, cosine down."""
+    total_steps = steps_per_epoch * preset.epochs
+    if preset.schedule == "constant":
+        return preset.learning_rate
+    warmup_steps = int(0.2 * total_steps) if preset.schedule == "onecycle" else 0
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=preset.learning_rate / 10 if warmup_steps else preset.learning_rate,
+        decay_steps=max(1, total_steps - warmup_steps),
+        alpha=0.01,
+        warmup_target=preset.learning_rate if warmup_steps else None,
+        warmup_steps=warmup_steps,
+    )
+
+
+def compile_model(model: keras.Model, preset: Preset, steps_per_epoch: int) -> None:
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    if preset.label_smoothing:
+        # Label smoothing needs one-hot targets; the categorical loss takes sparse ones through a wrapper.
+        loss = SmoothedSparseCrossentropy(preset.label_smoothing)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate_schedule(preset, steps_per_epoch)),
+        loss=loss,
+        metrics=["accuracy"],
+    )
+
+
+@keras.saving.register_keras_serializable(package="mnist_core")
+class SmoothedSparseCrossentropy(keras.losses.Loss):
+    """Cross-entropy with label smoothing on integer labels."""
+
+    def __init__(self, smoothing: float = 0.1, name: str = "smoothed_sparse_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.smoothing = smoothing
+
+    def call(self, y_true, y_pred):
+        one_hot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32"), 10)
+        return keras.losses.categorical_crossentropy(one_hot, y_pred, label_smoothing=self.smoothing)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "smoothing": self.smoothing}
+
+
+class _Progress(keras.callbacks.Callback):
+    """Turns Keras callbacks into :class:`TrainEvent`s and watches the cancel flag."""
+
+    def __init__(
+        self,
+        epochs: int,
+        batches: int,
+        batch_size: int,
+        on_event: Callable[[TrainEvent], None] | None,
+        cancel: CancelFlag | None,
+    ):
+        super().__init__()
+        self.epochs, self.batches, self.batch_size = epochs, batches, batch_size
+        self.on_event, self.cancel = on_event, cancel
+        self.events: list[TrainEvent] = []
+        self.epoch_seconds: list[float] = []
+        self.cancelled = False
+        self.images_seen = 0
+        self.start = self.epoch_start = self.last_batch_event = 0.0
+        self.epoch = 1
+
+    def _emit(self, kind: str, batch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        elapsed = time.perf_counter() - self.start
+        rate = self.images_seen / elapsed if elapsed > 0 else 0.0
+        done = (self.epoch - 1) * self.batches + batch
+        remaining = self.epochs * self.batches - done
+        eta = remaining * self.batch_size / rate if rate else 0.0
+        event = TrainEvent(
+            kind=kind,
+            epoch=self.epoch,
+            epochs=self.epochs,
+            batch=batch,
+            batches=self.batches,
+            elapsed_seconds=elapsed,
+            images_per_second=rate,
+            eta_seconds=eta,
+            **{key: float(logs[key]) for key in ("loss", "accuracy", "val_loss", "val_accuracy") if key in logs},
+        )
+        if kind != "batch":
+            self.events.append(event)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+        self._emit("start", 0)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+        self.epoch_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.images_seen += self.batch_size
+        now = time.perf_counter()
+        if now - self.last_batch_event >= BATCH_EVENT_INTERVAL_SECONDS or batch + 1 == self.batches:
+            self.last_batch_event = now
+            self._emit("batch", batch + 1, logs)
+        if self.cancel is not None and self.cancel.is_set():
+            self.cancelled = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_seconds.append(time.perf_counter() - self.epoch_start)
+        if not self.cancelled:
+            self._emit("epoch", self.batches, logs)
+
+
+def train(
+    preset: Preset,
+    train_data: tuple[np.ndarray, np.ndarray],
+    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+    *,
+    on_event: Callable[[TrainEvent], None] | None = None,
+    cancel: CancelFlag | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> TrainResult:
+    """Build the preset's model and fit it; returns what it has even when cancelled.
+
+    ``train_data`` and ``validation_data`` are ``(images, labels)``, images either raw uint8
+    ``(N, 28, 28)`` or the output of :func:`mnist_core.data.reshape_data`.
+    """
+    keras.utils.set_random_seed(preset.seed)
+    images, labels = train_data
+    batches = -(-len(labels) // preset.batch_size)
+    train_set = make_dataset(images, labels, preset.batch_size, shuffle_seed=preset.seed)
+    validation_set = (
+        make_dataset(*validation_data, batch_size=1024) if validation_data is not None else None
+    )
+
+    model = build_model(preset)
+    compile_model(model, preset, batches)
+    progress = _Progress(preset.epochs, batches, preset.batch_size, on_event, cancel)
+
+    started = time.perf_counter()
+    fit = model.fit(
+        train_set,
+        epochs=preset.epochs,
+        validation_data=validation_set,
+        callbacks=[progress, *callbacks],
+        verbose=0,
+    )
+    train_seconds = time.perf_counter() - started
+
+    history = {key: [float(value) for value in values] for key, values in fit.history.items()}
+    history["epoch_seconds"] = [round(seconds, 3) for seconds in progress.epoch_seconds]
+    result = TrainResult(
+        model=model,
+        preset=preset,
+        history=history,
+        train_seconds=train_seconds,
+        epochs_completed=len(history.get("loss", [])),
+        cancelled=progress.cancelled,
+        images_per_second=progress.images_seen / train_seconds if train_seconds else 0.0,
+        events=progress.events,
+    )
+    progress.epoch = result.epochs_completed or 1
+    progress._emit("end", batches if not progress.cancelled else 0)
+    return result

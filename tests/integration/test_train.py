@@ -1,0 +1,80 @@
+"""Training on a subsample: a real accuracy bar, progress events, cancel and seeding."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from mnist_core.evaluate import evaluate
+from mnist_core.models import get_preset
+from mnist_core.train import train
+
+
+def subsample(split, count: int, seed: int = 0):
+    picked = np.random.default_rng(seed).choice(len(split), size=count, replace=False)
+    return split.images[picked], split.labels[picked]
+
+
+@pytest.fixture(scope="module")
+def small_data(mnist_splits):
+    return subsample(mnist_splits.train, 12_000), subsample(mnist_splits.validation, 1_000)
+
+
+@pytest.fixture(scope="module")
+def fast_run(small_data):
+    events = []
+    result = train(get_preset("fast", epochs=2), *small_data, on_event=events.append)
+    return result, events
+
+
+def test_fast_preset_learns_from_a_subsample(fast_run, mnist_splits):
+    result, _ = fast_run
+    images, labels = subsample(mnist_splits.test, 2_000)
+    evaluation = evaluate(result.model, images, labels)
+    assert evaluation["test_accuracy"] >= 0.96, evaluation["test_accuracy"]
+    assert not result.cancelled and result.epochs_completed == 2
+    assert result.history["val_accuracy"][-1] >= 0.95
+    assert len(result.history["epoch_seconds"]) == 2 and result.train_seconds > 0
+
+
+def test_progress_events_cover_the_run(fast_run):
+    result, events = fast_run
+    kinds = [event.kind for event in events]
+    assert kinds[0] == "start" and kinds[-1] == "end"
+    epochs = [event for event in events if event.kind == "epoch"]
+    assert [event.epoch for event in epochs] == [1, 2]
+    assert all(event.val_accuracy is not None and event.loss is not None for event in epochs)
+    batches = [event for event in events if event.kind == "batch"]
+    assert batches and all(0 < event.batch <= event.batches for event in batches)
+    assert all(event.images_per_second > 0 and event.eta_seconds >= 0 for event in batches)
+    assert epochs[-1].fraction_done == 1.0
+    assert events[-1].eta_seconds == 0
+    assert result.events == [event for event in events if event.kind != "batch"]
+
+
+def test_cancel_stops_mid_run_and_returns_what_it_has(small_data):
+    cancel = threading.Event()
+    seen = []
+
+    def on_event(event):
+        seen.append(event)
+        if event.kind == "batch" and event.batch >= 5:
+            cancel.set()
+
+    result = train(get_preset("keras-example", epochs=5), *small_data, on_event=on_event, cancel=cancel)
+    assert result.cancelled
+    assert result.epochs_completed == 0
+    assert result.model is not None and seen[-1].kind == "end"
+    assert max(event.batch for event in seen if event.kind == "batch") < seen[-1].batches
+
+
+def test_same_seed_gives_the_same_run(small_data):
+    (images, labels), validation = small_data
+    data = (images[:2_000], labels[:2_000])
+    first = train(get_preset("keras-example", epochs=1, seed=5), data)
+    second = train(get_preset("keras-example", epochs=1, seed=5), data)
+    other = train(get_preset("keras-example", epochs=1, seed=6), data)
+    np.testing.assert_allclose(first.history["loss"], second.history["loss"], rtol=1e-4)
+    assert not np.allclose(first.history["loss"], other.history["loss"], rtol=1e-4)
