@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from mnist_core import config
-from mnist_core.errors import MnistError, StoreError
+from mnist_core.errors import ConfigError, MnistError, StoreError
 
 EXIT_USAGE = 2
 
@@ -86,9 +89,9 @@ def cmd_data(args: argparse.Namespace) -> int:
 class _ProgressPrinter:
     """Readable progress on stderr: an updating line on a terminal, one line per epoch always."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.live = stream.isatty()
+    def __init__(self):
+        self.stream = sys.stderr  # looked up now: silence_native_logs() may have replaced it
+        self.live = self.stream.isatty()
         self.line_start = "\r" if self.live else ""
 
     def __call__(self, event) -> None:
@@ -109,8 +112,8 @@ class _ProgressPrinter:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from mnist_core.config import get_preset
     from mnist_core.data import get_data_batch
-    from mnist_core.models import get_preset
     from mnist_core.runs import train_evaluate_save
 
     preset = get_preset(
@@ -123,16 +126,35 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     splits, _ = get_data_batch(args.data, seed=preset.seed)
     print(f"training {preset.name}: {preset.epochs} epochs, batch {preset.batch_size}, "
-          f"learning rate {preset.learning_rate}, seed {preset.seed}", file=sys.stderr)
-    outcome = train_evaluate_save(preset, splits, on_event=_ProgressPrinter())
+          f"learning rate {preset.learning_rate}, seed {preset.seed} (Ctrl-C cancels)", file=sys.stderr)
+    cancel = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    outcome = train_evaluate_save(preset, splits, on_event=_ProgressPrinter(), cancel=cancel)
     summary = outcome.summary
+    if outcome.result.cancelled:
+        print(f"cancelled after {summary['epochs']} complete epochs; nothing was saved", file=sys.stderr)
+        _print_json(summary)
+        return 130
     print(f"test accuracy {summary['test_accuracy']:.4f}, saved run {summary['run_id']} to {summary['model']}",
           file=sys.stderr)
     if summary.get("spooled"):
         print("the store was unreachable: the run is kept locally and will be uploaded by "
               "`python -m mnist_core store sync`", file=sys.stderr)
+    if args.export:
+        export_model(outcome, args.export)
+        summary["exported"] = str(args.export)
     _print_json(summary)
     return 0
+
+
+def export_model(outcome, path: Path) -> None:
+    """Copy the trained model to ``path`` and its summary and evaluation beside it (``.json``)."""
+    if path.suffix != ".keras":
+        raise ConfigError(f"--export needs a .keras file name, got {path.name}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    outcome.result.model.save(path)
+    details = {"summary": outcome.summary, "params": outcome.result.params, "evaluation": outcome.evaluation}
+    path.with_suffix(".json").write_text(json.dumps(details, indent=1) + "\n")
 
 
 # ---------------------------------------------------------------- evaluate
@@ -159,6 +181,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for digit, row in enumerate(evaluation["confusion_matrix"]):
         print(f"{digit:>3} " + " ".join(f"{count:>5}" for count in row))
     return 0
+
+
+# ---------------------------------------------------------------- predict
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from mnist_core.predict import Predictor
+
+    results = Predictor.load(args.model).predict_files(args.files)
+    for result in results:
+        if args.json:
+            _print_json(result.to_dict())
+        elif result.prediction is None:
+            print(f"{result.file}: error: {result.error}")
+        else:
+            print(f"{result.file}: {result.prediction.digit} ({result.prediction.confidence:.1%} sure)")
+    return 0 if all(result.prediction is not None for result in results) else 1
 
 
 # ---------------------------------------------------------------- store
@@ -249,7 +288,7 @@ def cmd_store_sync(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mnist_core.models import PRESETS
+    from mnist_core.config import PRESETS
 
     parser = _Parser(prog="python -m mnist_core", description="MNIST studio: data, training, evaluation.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -271,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_non_negative_int)
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                        help="turn the preset's augmentation on or off")
+    train.add_argument("--export", type=Path, metavar="FILE.keras",
+                       help="also write the model here, with its evaluation in FILE.json")
     train.set_defaults(handler=cmd_train)
 
     evaluate = commands.add_parser("evaluate", parents=[data_option], help="evaluate a saved model on the test set")
@@ -278,6 +319,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--mistakes", type=_non_negative_int, default=50, help="how many mistakes to list")
     evaluate.set_defaults(handler=cmd_evaluate)
+
+    predict = commands.add_parser("predict", help="the digit in each image file (exit 1 if any has none)")
+    predict.add_argument("files", metavar="FILE", nargs="+", help="PNG, JPEG, BMP, GIF, WebP or TIFF images")
+    predict.add_argument(
+        "--model", metavar="MODEL", help="a .keras file or a run id (default: the active run, else the baseline)"
+    )
+    predict.add_argument("--json", action="store_true", help="print one JSON object per file")
+    predict.set_defaults(handler=cmd_predict)
 
     store = commands.add_parser("store", help="saved runs: info, list, show, delete, activate, sync")
     store_commands = store.add_subparsers(dest="store_command", required=True, parser_class=_Parser)
@@ -305,6 +354,22 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(handler=cmd_store_sync)
 
     return parser
+
+
+def silence_native_logs() -> None:
+    """Keep TensorFlow's C++ start-up chatter off the terminal; Python's stderr still reaches it.
+
+    TensorFlow logs from C++ straight to file descriptor 2, ignoring ``TF_CPP_MIN_LOG_LEVEL`` for
+    its first lines. Pointing fd 2 at /dev/null and ``sys.stderr`` at a copy of the original keeps
+    our messages (and any genuine traceback) while dropping the noise.
+    """
+    if os.environ.get("MNIST_NATIVE_LOGS"):
+        return
+    original = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = os.fdopen(original, "w", buffering=1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

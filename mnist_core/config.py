@@ -1,4 +1,4 @@
-"""Constants and settings shared by every stage.
+"""Constants, settings and the model presets: configuration as data, shared by every stage.
 
 Settings that a user may change come from environment variables, read when they are
 needed (not at import time) so tests and the app can change them at run time.
@@ -7,7 +7,10 @@ needed (not at import time) so tests and the app can change them at run time.
 from __future__ import annotations
 
 import os
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+
+from mnist_core.errors import ConfigError
 
 IMAGE_SIZE = 28
 NUM_CLASSES = 10
@@ -33,3 +36,109 @@ def keras_cache_npz() -> Path:
     """Where ``keras.datasets.mnist.load_data()`` keeps its download."""
     keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
     return keras_home / "datasets" / "mnist.npz"
+
+
+# ---------------------------------------------------------------- presets
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Random geometric changes applied to training images only."""
+
+    rotation_degrees: float = 0.0
+    shift_fraction: float = 0.0
+    zoom_fraction: float = 0.0
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Everything needed to build and train one model, as plain data."""
+
+    name: str
+    description: str
+    architecture: str
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    schedule: str = "constant"  # "constant", "onecycle" or "cosine"
+    augmentation: Augmentation = field(default_factory=Augmentation)
+    label_smoothing: float = 0.0
+    seed: int = DEFAULT_SEED
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+PRESETS: dict[str, Preset] = {
+    preset.name: preset
+    for preset in (
+        Preset(
+            name="keras-example",
+            description="The Keras mnist_convnet example: conv32-pool-conv64-pool-dropout-dense.",
+            architecture="keras_example",
+            epochs=15,
+            batch_size=128,
+            learning_rate=1e-3,
+        ),
+        Preset(
+            name="fast",
+            description="99% in the least CPU time: BatchNorm after pooling, no dropout, one-cycle LR.",
+            architecture="fast",
+            epochs=2,
+            batch_size=128,
+            learning_rate=5e-3,
+            schedule="onecycle",
+            label_smoothing=0.1,
+        ),
+        Preset(
+            name="best",
+            description="Highest accuracy: two double-conv blocks with BatchNorm, augmentation, one-cycle LR.",
+            architecture="best",
+            epochs=15,
+            batch_size=128,
+            learning_rate=3e-3,
+            schedule="onecycle",
+            augmentation=Augmentation(rotation_degrees=10, shift_fraction=0.1, zoom_fraction=0.1),
+            label_smoothing=0.1,
+        ),
+    )
+}
+
+
+def get_preset(
+    name: str,
+    *,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    learning_rate: float | None = None,
+    seed: int | None = None,
+    augment: bool | None = None,
+) -> Preset:
+    """A preset by name with optional overrides, checked so bad values fail before training."""
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    preset = PRESETS[name]
+    overrides = {
+        key: value
+        for key, value in {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "learning_rate": learning_rate,
+            "seed": seed,
+        }.items()
+        if value is not None
+    }
+    if augment is False:
+        overrides["augmentation"] = Augmentation()
+    elif augment is True and preset.augmentation == Augmentation():
+        overrides["augmentation"] = Augmentation(rotation_degrees=10, shift_fraction=0.1, zoom_fraction=0.1)
+    preset = replace(preset, **overrides)
+    if not 1 <= preset.epochs <= 200:
+        raise ConfigError(f"epochs must be between 1 and 200, got {preset.epochs}")
+    if not 1 <= preset.batch_size <= 8192:
+        raise ConfigError(f"batch size must be between 1 and 8192, got {preset.batch_size}")
+    if not 0 < preset.learning_rate <= 1:
+        raise ConfigError(f"learning rate must be in (0, 1], got {preset.learning_rate}")
+    if preset.seed < 0:
+        raise ConfigError(f"seed must be non-negative, got {preset.seed}")
+    return preset

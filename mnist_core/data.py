@@ -131,13 +131,14 @@ class ValidationReport:
 
     @property
     def ok(self) -> bool:
-        return all(check.passed for check in self.checks)
+        return bool(all(check.passed for check in self.checks))
 
     def failures(self) -> list[Check]:
         return [check for check in self.checks if not check.passed]
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "checks": [asdict(check) for check in self.checks]}
+        checks = [asdict(check) | {"passed": bool(check.passed)} for check in self.checks]  # no numpy bools
+        return {"ok": self.ok, "checks": checks}
 
 
 def validate(train: Split, test: Split) -> ValidationReport:

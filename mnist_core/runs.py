@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mnist_core.config import Preset
 from mnist_core.data import MnistSplits, get_data_batch
 from mnist_core.evaluate import evaluate
-from mnist_core.models import Preset
 from mnist_core.store import get_store
 from mnist_core.train import CancelFlag, TrainEvent, TrainResult, train
 

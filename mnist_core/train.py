@@ -16,8 +16,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_core.config import Preset
 from mnist_core.data import as_model_input
-from mnist_core.models import Preset, build_model
+from mnist_core.models import build_model
 
 BATCH_EVENT_INTERVAL_SECONDS = 0.25
 
@@ -233,6 +234,7 @@ def train(
         epochs=preset.epochs,
         validation_data=validation_set,
         callbacks=[progress, *callbacks],
+        shuffle=False,  # the dataset reshuffles itself every epoch
         verbose=0,
     )
     train_seconds = time.perf_counter() - started

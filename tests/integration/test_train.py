@@ -7,8 +7,8 @@ import threading
 import numpy as np
 import pytest
 
+from mnist_core.config import get_preset
 from mnist_core.evaluate import evaluate
-from mnist_core.models import get_preset
 from mnist_core.train import train
 
 
@@ -71,7 +71,7 @@ def test_cancel_stops_mid_run_and_returns_what_it_has(small_data):
 
 
 def test_same_seed_gives_the_same_run(small_data):
-    (images, labels), validation = small_data
+    (images, labels), _validation = small_data
     data = (images[:2_000], labels[:2_000])
     first = train(get_preset("keras-example", epochs=1, seed=5), data)
     second = train(get_preset("keras-example", epochs=1, seed=5), data)

@@ -133,7 +133,7 @@ def test_stratified_split_keeps_proportions_and_is_seeded():
     train, validation = stratified_split(split, validation_size=130, seed=3)
     assert len(validation) == 130 and len(train) == len(labels) - 130
     assert label_counts(validation.labels).tolist() == [10, 20, 30, 10, 10, 10, 10, 10, 10, 10]
-    again_train, again_validation = stratified_split(split, validation_size=130, seed=3)
+    _, again_validation = stratified_split(split, validation_size=130, seed=3)
     np.testing.assert_array_equal(validation.images, again_validation.images)
     other = stratified_split(split, validation_size=130, seed=4)[1]
     assert not np.array_equal(validation.images, other.images)
@@ -158,7 +158,7 @@ def test_reshape_and_normalise():
 def test_eda_statistics():
     split = make_split(100)
     assert label_counts(split.labels).tolist() == [10] * 10
-    assert imbalance_ratio(np.array([0, 0, 0, 1] + list(range(2, 10)), np.uint8)) == 3.0
+    assert imbalance_ratio(np.array([0, 0, 0, 1, *range(2, 10)], np.uint8)) == 3.0
     means = mean_images(split)
     assert means.shape == (10, 28, 28)
     np.testing.assert_allclose(means[4], split.images[split.labels == 4].mean(axis=0), rtol=1e-5)

@@ -1,0 +1,75 @@
+"""The command line as a user runs it: real processes, real data, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mnist_core", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_data_reports_validation_and_split_counts():
+    result = run_cli("data", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["validation"]["ok"] is True
+    assert {name: split["images"] for name, split in report["splits"].items()} == {
+        "train": 54_000, "validation": 6_000, "test": 10_000
+    }
+    readable = run_cli("data")
+    assert "train count" in readable.stdout and "54000" in readable.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["train", "--preset", "nope"], "invalid choice"),
+        (["train", "--preset", "fast", "--epochs", "0"], "at least 1"),
+        (["train", "--preset", "fast", "--epochs", "two"], "whole number"),
+        (["train", "--preset", "fast", "--learning-rate", "5"], "learning rate"),
+        (["train", "--preset", "fast", "--seed", "-3"], "--seed"),
+        (["train"], "--preset"),
+        (["frobnicate"], "invalid choice"),
+        ([], "required"),
+    ],
+)
+def test_bad_arguments_are_one_line_and_exit_2(args, fragment):
+    assert_one_line_error(run_cli(*args), fragment)
+
+
+def test_missing_data_file_is_one_line(tmp_path):
+    result = run_cli("data", env={"MNIST_NPZ": str(tmp_path / "missing.npz")})
+    assert_one_line_error(result, "MNIST_NPZ", "missing.npz")
+
+
+def test_corrupt_data_file_is_one_line(tmp_path):
+    corrupt = tmp_path / "corrupt.npz"
+    corrupt.write_bytes(b"\x00" * 100)
+    assert_one_line_error(run_cli("data", "--data", str(corrupt)), "not a readable")
+
+
+def test_evaluate_rejects_a_file_that_is_not_a_model(tmp_path):
+    not_a_model = tmp_path / "model.keras"
+    not_a_model.write_text("hello")
+    assert_one_line_error(run_cli("evaluate", str(not_a_model), "--json"), "not a Keras model")
