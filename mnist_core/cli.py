@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mnist_core import config
-from mnist_core.errors import ConfigError, MnistError, StoreError
+from mnist_core.errors import MnistError, StoreError
 
 EXIT_USAGE = 2
 
@@ -52,6 +52,12 @@ def _learning_rate(text: str) -> float:
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"expected a learning rate in (0, 1], got {value}")
     return value
+
+
+def _keras_file(text: str) -> Path:
+    if not text.endswith(".keras"):
+        raise argparse.ArgumentTypeError(f"expected a .keras file name, got {text!r}")
+    return Path(text)
 
 
 def _print_json(payload: object) -> None:
@@ -149,8 +155,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def export_model(outcome, path: Path) -> None:
     """Copy the trained model to ``path`` and its summary and evaluation beside it (``.json``)."""
-    if path.suffix != ".keras":
-        raise ConfigError(f"--export needs a .keras file name, got {path.name}")
     path.parent.mkdir(parents=True, exist_ok=True)
     outcome.result.model.save(path)
     details = {"summary": outcome.summary, "params": outcome.result.params, "evaluation": outcome.evaluation}
@@ -310,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_non_negative_int)
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                        help="turn the preset's augmentation on or off")
-    train.add_argument("--export", type=Path, metavar="FILE.keras",
+    train.add_argument("--export", type=_keras_file, metavar="FILE.keras",
                        help="also write the model here, with its evaluation in FILE.json")
     train.set_defaults(handler=cmd_train)
 

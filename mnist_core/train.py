@@ -161,7 +161,7 @@ class _Progress(keras.callbacks.Callback):
         rate = self.images_seen / elapsed if elapsed > 0 else 0.0
         done = (self.epoch - 1) * self.batches + batch
         remaining = self.epochs * self.batches - done
-        eta = remaining * self.batch_size / rate if rate else 0.0
+        eta = remaining * self.batch_size / rate if rate and kind != "end" else 0.0
         event = TrainEvent(
             kind=kind,
             epoch=self.epoch,
@@ -197,9 +197,13 @@ class _Progress(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
-        self.epoch_seconds.append(time.perf_counter() - self.epoch_start)
-        if not self.cancelled:
+        if not self.cancelled:  # Keras ends a cancelled epoch too; its partial metrics are not kept
+            self.epoch_seconds.append(time.perf_counter() - self.epoch_start)
             self._emit("epoch", self.batches, logs)
+
+    def on_train_end(self, logs=None):
+        self.epoch = max(1, len(self.epoch_seconds))
+        self._emit("end", 0 if self.cancelled else self.batches)
 
 
 def train(
@@ -239,18 +243,17 @@ def train(
     )
     train_seconds = time.perf_counter() - started
 
-    history = {key: [float(value) for value in values] for key, values in fit.history.items()}
+    completed = len(progress.epoch_seconds)
+    history = {key: [float(value) for value in values[:completed]] for key, values in fit.history.items()}
     history["epoch_seconds"] = [round(seconds, 3) for seconds in progress.epoch_seconds]
     result = TrainResult(
         model=model,
         preset=preset,
         history=history,
         train_seconds=train_seconds,
-        epochs_completed=len(history.get("loss", [])),
+        epochs_completed=completed,
         cancelled=progress.cancelled,
         images_per_second=progress.images_seen / train_seconds if train_seconds else 0.0,
         events=progress.events,
     )
-    progress.epoch = result.epochs_completed or 1
-    progress._emit("end", batches if not progress.cancelled else 0)
     return result

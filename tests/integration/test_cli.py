@@ -6,8 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -16,7 +19,7 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})},
     )
 
 
@@ -73,3 +76,34 @@ def test_evaluate_rejects_a_file_that_is_not_a_model(tmp_path):
     not_a_model = tmp_path / "model.keras"
     not_a_model.write_text("hello")
     assert_one_line_error(run_cli("evaluate", str(not_a_model), "--json"), "not a Keras model")
+
+
+def test_train_saves_a_run_that_evaluate_and_export_can_use(store_env, tmp_path):
+    exported = tmp_path / "exported" / "model.keras"
+    result = run_cli("train", "--preset", "fast", "--epochs", "1", "--export", str(exported))
+    assert result.returncode == 0, result.stderr
+    assert "epoch 1/1" in result.stderr and "Traceback" not in result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {"run_id", "preset", "epochs", "test_accuracy", "train_seconds", "model"} <= summary.keys()
+    assert summary["preset"] == "fast" and summary["epochs"] == 1
+    assert summary["test_accuracy"] >= 0.98
+    assert str(store_env) in summary["model"]
+
+    details = json.loads(exported.with_suffix(".json").read_text())
+    assert details["evaluation"]["test_accuracy"] == summary["test_accuracy"]
+
+    evaluated = run_cli("evaluate", summary["run_id"], "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    evaluation = json.loads(evaluated.stdout)
+    assert evaluation["test_accuracy"] == summary["test_accuracy"]
+    matrix = evaluation["confusion_matrix"]
+    assert len(matrix) == 10 and sum(map(sum, matrix)) == 10_000
+    assert len(evaluation["per_class"]) == 10 and evaluation["mistakes"]
+
+    from_file = json.loads(run_cli("evaluate", str(exported), "--json").stdout)
+    assert from_file["test_accuracy"] == summary["test_accuracy"]
+
+
+def test_export_needs_a_keras_file_name(store_env, tmp_path):
+    result = run_cli("train", "--preset", "fast", "--epochs", "1", "--export", str(tmp_path / "model.h5"))
+    assert_one_line_error(result, ".keras")
