@@ -1,0 +1,116 @@
+"""Write docs/PERFORMANCE.md from the JSON files in benchmarks/results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.common import PROJECT_ROOT, read_result
+
+REPORT = PROJECT_ROOT / "docs" / "PERFORMANCE.md"
+
+
+def _machine_line(result: dict) -> str:
+    machine = result["machine"]
+    return (f"_Measured {machine['date']} on {machine['cpu_count']} CPU cores ({machine['processor']}), "
+            f"Python {machine['python']}, TensorFlow {machine['tensorflow']}._")
+
+
+def _time_to_accuracy(result: dict) -> list[str]:
+    target = result["target"]
+    lines = [
+        f"## Time to {target:.0%} test accuracy",
+        "",
+        _machine_line(result),
+        "",
+        "Training wall time until test accuracy first reaches the target (test evaluation after each epoch, "
+        f"off the clock); median of {result['summary']['fast']['repeats']} interleaved repetitions, "
+        "same split and seed.",
+        "",
+        "| preset | reached | epochs to target | seconds to target | images/s | final test accuracy "
+        "| full training s | peak memory MiB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, row in result["summary"].items():
+        lines.append(
+            f"| `{name}` | {row['reached_target']} | {row['median_epochs_to_target']} | "
+            f"{row['median_seconds_to_target']} | {row['median_images_per_second']:,} | "
+            f"{row['median_final_test_accuracy']:.4f} | {row['median_train_seconds']} | {row['max_peak_memory_mib']} |"
+        )
+    lines += ["", f"**keras-example / fast, time to {target:.0%}: {result['speedup_keras_example_over_fast']}x**", ""]
+    return lines
+
+
+def _best(result: dict) -> list[str]:
+    summary = result["summary"]
+    run = result["runs"][0]
+    return [
+        "## Best accuracy",
+        "",
+        _machine_line(result),
+        "",
+        "| preset | epochs | test accuracy | test loss | training s | images/s | peak memory MiB |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        f"| `best` | {summary['epochs']} | {summary['median_test_accuracy']:.4f} | {run['test_loss']} | "
+        f"{summary['median_train_seconds']:.0f} | {run['images_per_second']:,} | {run['peak_memory_mib']} |",
+        "",
+    ]
+
+
+def _latency(result: dict) -> list[str]:
+    single, batch = result["single_image"], result["batch"]
+    ours, baseline, prep = single["predictor"], single["baseline_model_predict"], single["preprocess_only"]
+    return [
+        "## Prediction latency",
+        "",
+        _machine_line(result),
+        "",
+        f"One 280x280 PNG through the whole public path (decode, MNIST-style preprocessing, model), "
+        f"{single['images']:,} different test digits; the baseline is the same preprocessing then `model.predict`.",
+        "",
+        "| path | p50 ms | p90 ms | p99 ms |",
+        "| --- | --- | --- | --- |",
+        f"| `Predictor.predict_image` | {ours['p50_ms']} | {ours['p90_ms']} | {ours['p99_ms']} |",
+        f"| preprocessing alone | {prep['p50_ms']} | {prep['p90_ms']} | {prep['p99_ms']} |",
+        f"| baseline: preprocess + `model.predict` | {baseline['p50_ms']} | {baseline['p90_ms']} "
+        f"| {baseline['p99_ms']} |",
+        "",
+        f"Single image: **{single['speedup_p50']}x** faster than the baseline at p50 "
+        f"(same digit on {single['same_digit_as_baseline']}).",
+        "",
+        f"Batch: the {batch['images']:,} test images in **{batch['predictor_seconds']} s** "
+        f"({batch['images_per_second']:,} images/s, test accuracy {batch['test_accuracy']:.4f}) against "
+        f"{batch['baseline_model_predict_seconds']} s for `model.predict` ({batch['speedup']}x).",
+        "",
+    ]
+
+
+def _app(result: dict) -> list[str]:
+    return [
+        "## App",
+        "",
+        _machine_line(result),
+        "",
+        "| measurement | median s | runs |",
+        "| --- | --- | --- |",
+        *[f"| {row['name']} | {row['median_seconds']} | {row['runs']} |" for row in result["measurements"]],
+        "",
+    ]
+
+
+SECTIONS = {"time_to_accuracy": _time_to_accuracy, "best_accuracy": _best, "predict_latency": _latency, "app": _app}
+
+
+def write_report(path: Path = REPORT) -> Path:
+    lines = [
+        "# Performance",
+        "",
+        "Written by `python -m benchmarks` from `benchmarks/results/*.json`; every comparison is against a "
+        "baseline measured in the same run.",
+        "",
+    ]
+    for name, section in SECTIONS.items():
+        result = read_result(name)
+        lines += section(result) if result else [f"_{name}: not measured yet._", ""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+    return path
