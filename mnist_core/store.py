@@ -27,14 +27,14 @@ import os
 import re
 import secrets
 import shutil
-import sys
 import tempfile
 import time
+import tomllib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
@@ -46,11 +46,6 @@ from minio import Minio
 from minio.error import MinioException, S3Error
 
 from mnist_core.errors import StoreError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # the same parser, from PyPI
-    import tomli as tomllib
 
 if TYPE_CHECKING:
     import keras
@@ -138,7 +133,7 @@ class _Entry(NamedTuple):
 
 def new_run_id() -> str:
     """A fresh run id: UTC time first so ids sort by age, then 8 random hex digits."""
-    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
 
 
 def check_run_id(run_id: str) -> str:
@@ -928,7 +923,7 @@ def _remove_stale_temps(folder: Path, cutoff: float) -> list[str]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _sha256_file(path: Path) -> str:
