@@ -37,7 +37,7 @@ def keras_example() -> list[layers.Layer]:
 def fast() -> list[layers.Layer]:
     """Two conv layers, each pooled before BatchNorm and ReLU so those run on a quarter of the pixels."""
     return [
-        layers.Conv2D(32, 5, use_bias=False),
+        layers.Conv2D(48, 5, use_bias=False),
         layers.MaxPooling2D(2),
         layers.BatchNormalization(momentum=0.9),
         layers.ReLU(),
