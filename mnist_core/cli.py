@@ -7,6 +7,7 @@ user can fix (:class:`MnistError`, bad arguments) print one line on stderr and e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -316,14 +317,16 @@ def cmd_pipeline_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_pipeline_run(args: argparse.Namespace) -> int:
-    import contextlib
     import time
 
     from mnist_core.pipeline import run_locally
     from mnist_core.store import get_store, local_data_dir
 
     arguments = _pipeline_arguments(args)
-    store = get_store()  # bad store settings fail here, before any step starts
+    store = get_store()
+    health = store.health()
+    if not health.ok:  # fail here, in one line, before any step starts
+        raise StoreError(health.message)
     root = args.pipeline_root or local_data_dir() / "kfp-local"
     where = store.describe()
     target = where.get("directory") or f"{where.get('endpoint')}, bucket {where.get('bucket')}"
@@ -346,8 +349,9 @@ def cmd_pipeline_submit(args: argparse.Namespace) -> int:
 
     arguments = _pipeline_arguments(args, args.store_endpoint, args.store_bucket)
     secret = DEFAULT_SECRET if args.secret is None else args.secret
-    run_id = submit(args.host, arguments, image=args.image or DEFAULT_IMAGE, secret=secret or None,
-                    experiment=args.experiment)
+    with contextlib.redirect_stdout(sys.stderr):  # kfp.Client prints links; stdout keeps the one JSON line
+        run_id = submit(args.host, arguments, image=args.image or DEFAULT_IMAGE, secret=secret or None,
+                        experiment=args.experiment)
     url = f"{args.host.rstrip('/')}/#/runs/details/{run_id}"
     print(f"submitted Kubeflow run {run_id} to experiment {args.experiment}: {url}", file=sys.stderr)
     _print_json({"kubeflow_run_id": run_id, "url": url, "experiment": args.experiment, "arguments": arguments})

@@ -313,7 +313,7 @@ class Store(ABC):
         key = _arrays_key(name)
         with tempfile.TemporaryDirectory(prefix="mnist-store-") as tmp:
             path = Path(tmp) / f"{name}.npz"
-            np.savez(path, **arrays)
+            np.savez_compressed(path, **arrays)  # MNIST is mostly zeros: 12x smaller for 1-2 s of CPU
             self._upload(key, path)
         return self._location(key)
 
