@@ -1,0 +1,167 @@
+"""Train: choose a preset and its settings, start a run on the server, watch it live, keep the result.
+
+The run belongs to the server's job manager, not to this tab: navigating away, reloading or closing
+the tab leaves it training, and coming back shows it again, live or finished.
+"""
+
+import streamlit as st
+
+import app_common
+from mnist_core.config import PRESETS, Augmentation, get_preset
+from mnist_core.errors import MnistError
+from mnist_core.figures import Curve, training_curves
+from mnist_core.jobs import JobState
+
+REFRESH_SECONDS = 1.0
+
+jobs = app_common.training_jobs()
+
+
+def progress_text(job: JobState) -> str:
+    event = job.progress
+    if job.status == "cancelling" or event is None or event.kind not in ("batch", "epoch"):
+        return f"{job.stage}…"
+    return (
+        f"Epoch {event.epoch}/{event.epochs} · batch {event.batch}/{event.batches} · "
+        f"{event.images_per_second:,.0f} images/s · about {app_common.duration(event.eta_seconds)} left"
+    )
+
+
+def curves(job: JobState) -> list[Curve]:
+    """Training loss and accuracy as they evolve within each epoch, validation at each epoch's end."""
+    result = []
+    if job.train_curve:
+        points = job.train_curve
+        result.append(
+            Curve("train", [p.epoch for p in points], [p.loss for p in points], [p.accuracy for p in points])
+        )
+    if job.epochs:
+        epochs = job.epochs
+        result.append(
+            Curve(
+                "validation",
+                [e.epoch for e in epochs],
+                [e.val_loss for e in epochs],
+                [e.val_accuracy for e in epochs],
+                markers=True,
+            )
+        )
+    return result
+
+
+def show_metrics(job: JobState) -> None:
+    event, last_epoch = job.progress, job.epochs[-1] if job.epochs else None
+    columns = st.columns(4)
+    for column, label, value in (
+        (columns[0], "Train loss", event.loss if event else None),
+        (columns[1], "Train accuracy", event.accuracy if event else None),
+        (columns[2], "Validation loss", last_epoch.val_loss if last_epoch else None),
+        (columns[3], "Validation accuracy", last_epoch.val_accuracy if last_epoch else None),
+    ):
+        shown = "–" if value is None else f"{value:.2%}" if "accuracy" in label else f"{value:.4f}"
+        column.metric(label, shown, border=True)
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def live_job() -> None:
+    """Redrawn every second while the job runs; hands back to the full page once it ends."""
+    job = jobs.latest()
+    if job is None or not job.active:
+        st.rerun()
+    st.progress(job.fraction_done, text=progress_text(job))
+    show_metrics(job)
+    if job.train_curve:
+        st.plotly_chart(training_curves(curves(job)), key="live_curves")
+    cancelling = job.status == "cancelling"
+    if st.button("Cancelling…" if cancelling else "Cancel", icon=":material/stop_circle:", disabled=cancelling):
+        jobs.cancel()
+        st.rerun(scope="fragment")
+
+
+def show_result(job: JobState) -> None:
+    if job.status == "failed":
+        st.error(job.message, icon=":material/error:")
+        return
+    if job.status == "cancelled":
+        st.info(job.message, icon=":material/cancel:")
+    else:
+        summary = job.summary
+        run_id = summary["run_id"]
+        st.success(f"Run `{run_id}` is saved.", icon=":material/task_alt:")
+        columns = st.columns(4)
+        columns[0].metric("Test accuracy", f"{summary['test_accuracy']:.2%}", border=True)
+        columns[1].metric("Test loss", f"{summary['test_loss']:.4f}", border=True)
+        columns[2].metric("Training time", app_common.duration(summary["train_seconds"]), border=True)
+        columns[3].metric("Images per second", f"{summary['images_per_second']:,}", border=True)
+        if summary.get("spooled"):
+            st.warning(job.message, icon=":material/cloud_off:")
+        else:
+            st.caption(job.message)
+        active_col, link_col = st.columns([1, 2], vertical_alignment="center")
+        if app_common.active_run_id() == run_id:
+            active_col.markdown(":green[:material/star:] **This is the active model.**")
+        elif active_col.button("Make it the active model", type="primary", icon=":material/star:"):
+            app_common.activate(run_id)
+            st.toast(f"Run {run_id} now makes the predictions.", icon=":material/star:")
+            st.rerun()
+        link_col.page_link(app_common.PAGES["evaluate"].path, label="Evaluate it", icon=":material/fact_check:")
+    if job.train_curve:
+        st.plotly_chart(training_curves(curves(job)), key="final_curves")
+
+
+st.title("Train a model")
+st.caption(
+    "Training runs on the server, one run at a time. You can leave this page or close the tab: "
+    "the run carries on, is evaluated on the test set and saved to the store."
+)
+
+job = jobs.latest()
+if job is not None:
+    preset = job.preset
+    state = "Training" if job.active else f"Last run ({job.status})"
+    with st.container(border=True):
+        st.markdown(
+            f"#### {state}: {preset.name}\n{app_common.plural(preset.epochs, 'epoch')} · batch {preset.batch_size} · "
+            f"learning rate {preset.learning_rate:g} · seed {preset.seed}"
+            + (" · augmentation" if preset.augmentation != Augmentation() else "")
+        )
+        if job.active:
+            live_job()
+        else:
+            show_result(job)
+
+st.subheader("New run")
+name = st.selectbox("Preset", list(PRESETS), index=list(PRESETS).index("fast"), key="preset")
+preset = PRESETS[name]
+st.caption(preset.description)
+with st.form("train"):
+    epochs_col, batch_col, rate_col = st.columns(3)
+    epochs = epochs_col.number_input("Epochs", 1, 200, preset.epochs, key=f"epochs_{name}")
+    batch_size = batch_col.number_input("Batch size", 1, 8192, preset.batch_size, step=32, key=f"batch_{name}")
+    learning_rate = rate_col.number_input(
+        "Learning rate", 0.0001, 1.0, preset.learning_rate, step=0.0005, format="%.4f", key=f"rate_{name}"
+    )
+    augment_col, seed_col = st.columns([2, 1], vertical_alignment="bottom")
+    augment = augment_col.toggle(
+        "Augmentation: small random rotations, shifts and zooms of the training images",
+        value=preset.augmentation != Augmentation(),
+        key=f"augment_{name}",
+    )
+    seed = seed_col.number_input("Seed", 0, 2**31 - 1, preset.seed, key=f"seed_{name}")
+    start = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
+
+if start:
+    try:
+        chosen = get_preset(
+            name,
+            epochs=int(epochs),
+            batch_size=int(batch_size),
+            learning_rate=float(learning_rate),
+            seed=int(seed),
+            augment=augment,
+        )
+        jobs.start(chosen, splits=app_common.splits(chosen.seed), store=app_common.store())
+    except MnistError as error:
+        st.error(str(error), icon=":material/error:")
+    else:
+        st.rerun()

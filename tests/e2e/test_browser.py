@@ -1,0 +1,108 @@
+"""The app in a real browser: every page opens, a digit drawn with the mouse is read, uploads (good and
+corrupt) are handled, and a training run starts, survives a reload and is cancelled.
+
+Set ``MNIST_E2E_SCREENSHOTS`` to a folder to keep a screenshot of every page there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from mnist_core import config
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+PAGES = {  # a deep link first: on a fresh server it must still run through app.py
+    "eda": "Explore the data",
+    "": "MNIST digit-recognition studio",
+    "train": "Train a model",
+    "evaluate": "Evaluate",
+    "predict": "Predict",
+    "runs": "Runs",
+}
+
+
+def open_page(page: Page, path: str) -> None:
+    """Go to a page and wait until its script has run to the end without an error."""
+    page.goto(f"/{path}")
+    expect(page.get_by_role("heading", name=PAGES[path], exact=True)).to_be_visible()
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning")
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def predictions(page: Page):
+    """The values of the visible metrics labelled "Prediction"."""
+    metrics = page.locator('[data-testid="stMetric"]').filter(visible=True)
+    return metrics.filter(has=page.get_by_text("Prediction", exact=True)).locator('[data-testid="stMetricValue"]')
+
+
+def stroke(page: Page, points: list[tuple[float, float]]) -> None:
+    """Drag the mouse through ``points`` (fractions of the canvas) with the button held down."""
+    box = page.locator("canvas.upper-canvas").bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + points[0][0] * box["width"], y + points[0][1] * box["height"])
+    page.mouse.down()
+    for px, py in points[1:]:
+        page.mouse.move(x + px * box["width"], y + py * box["height"], steps=12)
+    page.mouse.up()
+
+
+def test_every_page_opens_with_the_sidebar(page):
+    screenshots = os.environ.get("MNIST_E2E_SCREENSHOTS")
+    for path in PAGES:
+        open_page(page, path)
+        expect(page.locator('[data-testid="stSidebar"]').get_by_text("Local folder")).to_be_visible()
+        if screenshots:
+            page.wait_for_timeout(1000)  # widgets and charts finish drawing after the script ends
+            page.screenshot(path=Path(screenshots) / f"{path or 'overview'}.png")
+    expect(page.get_by_text("No runs saved yet.")).to_be_visible()  # an empty store
+
+
+def test_a_digit_drawn_on_the_canvas_is_read_as_it_is_drawn(page):
+    open_page(page, "predict")
+    expect(page.get_by_text("Draw a digit in the black box")).to_be_visible()
+    stroke(page, [(0.52, 0.15), (0.5, 0.85)])  # a one: a single downstroke
+    expect(predictions(page)).to_have_text(["1"])
+    page.get_by_role("button", name="Reset canvas & history").click()
+    expect(page.get_by_text("Draw a digit in the black box")).to_be_visible()
+    stroke(page, [(0.25, 0.18), (0.75, 0.18), (0.45, 0.85)])  # a seven: the bar, then the diagonal
+    expect(predictions(page)).to_have_text(["7"])
+
+
+def test_uploads_are_read_and_a_corrupt_file_gets_a_message(page, tmp_path):
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n this is not really a picture")
+    open_page(page, "predict")
+    page.get_by_role("tab", name="Upload").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        [config.ASSETS_DIR / "img1.jpg", corrupt]
+    )
+    expect(predictions(page)).to_have_text(["3"])
+    card = page.locator('[data-testid="stVerticalBlock"]').filter(has=page.locator("strong", has_text="corrupt.png"))
+    expect(card.last.get_by_text(re.compile("truncated or corrupt|not an image"))).to_be_visible()
+
+    page.get_by_role("tab", name="Samples").click()  # the page keeps working
+    page.get_by_role("button", name="Try the sample pictures").click()
+    samples = len([path for path in config.ASSETS_DIR.iterdir() if path.suffix in (".jpg", ".png")])
+    expect(predictions(page)).to_have_count(samples)
+
+
+def test_training_starts_survives_a_reload_and_can_be_cancelled(page):
+    open_page(page, "train")
+    page.get_by_role("button", name="Start training").click()
+    progress = page.get_by_text(re.compile(r"Epoch 1/\d+ · batch \d+/\d+ · [\d,]+ images/s"))
+    expect(progress).to_be_visible()
+
+    page.reload()  # the run belongs to the server, not to this tab
+    expect(progress).to_be_visible()
+    expect(page.get_by_text("Train loss")).to_be_visible()
+
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_text(re.compile("Cancelled after \\d+ complete epochs?; nothing was saved."))).to_be_visible()
+    page.get_by_role("link", name="Runs").click()
+    expect(page.get_by_text("No runs saved yet.")).to_be_visible()
