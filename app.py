@@ -27,3 +27,5 @@ try:
     page.run()
 except MnistError as error:
     st.error(str(error), icon=":material/error:")
+finally:
+    app_common.keep_reruns_fast()

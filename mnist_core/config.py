@@ -20,7 +20,7 @@ VALIDATION_SIZE = 6_000
 DEFAULT_SEED = 42
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_MODEL_DIR = PROJECT_ROOT / "models"
+BUNDLED_MODEL = PROJECT_ROOT / "models" / "baseline.keras"  # evaluation beside it, in baseline.json
 ASSETS_DIR = PROJECT_ROOT / "assets"
 
 MNIST_NPZ_ENV = "MNIST_NPZ"

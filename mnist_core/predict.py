@@ -22,7 +22,6 @@ from mnist_core.errors import ImageError, ModelError, StoreError
 from mnist_core.models import load_model_file
 from mnist_core.preprocess import ImageSource, preprocess
 
-BUNDLED_MODEL = config.BUNDLED_MODEL_DIR / "baseline.keras"
 BATCH_SIZE = 1024
 
 log = logging.getLogger(__name__)
@@ -75,12 +74,12 @@ def _resolve(ref: str | None) -> tuple[keras.Model, str]:
         active = _active_run()
         if active is not None:
             return get_store().load_run_model(active), f"run {active} (active)"
-        if not BUNDLED_MODEL.is_file():
+        if not config.BUNDLED_MODEL.is_file():
             raise ModelError(
-                f"no model to predict with: no run is active and the bundled {BUNDLED_MODEL.name} is "
+                f"no model to predict with: no run is active and the bundled {config.BUNDLED_MODEL.name} is "
                 "missing; train one with `python -m mnist_core train --preset fast`"
             )
-        return load_model_file(BUNDLED_MODEL), "bundled baseline"
+        return load_model_file(config.BUNDLED_MODEL), "bundled baseline"
     path = Path(ref).expanduser()
     if path.suffix == ".keras" or path.exists():
         return load_model_file(path), str(path)

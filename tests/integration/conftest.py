@@ -18,7 +18,7 @@ ASSETS = config.ASSETS_DIR
 @pytest.fixture(scope="session")
 def digit_model_path() -> Path:
     """The bundled baseline: what prediction uses on a fresh clone."""
-    from mnist_core.predict import BUNDLED_MODEL
+    from mnist_core.config import BUNDLED_MODEL
 
     assert BUNDLED_MODEL.is_file(), f"{BUNDLED_MODEL} is missing; models/README.md says how to make it"
     return BUNDLED_MODEL

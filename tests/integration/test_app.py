@@ -76,7 +76,7 @@ def test_train_page_has_the_form(app):
 def test_evaluate_shows_the_baseline_metrics_matrix_and_mistakes(app):
     open_page(app, "evaluate")
     assert {"Test accuracy", "Test loss", "Mistakes"} <= {m.label for m in app.metric}
-    baseline = json.loads((config.BUNDLED_MODEL_DIR / "baseline.json").read_text())["evaluation"]
+    baseline = json.loads(config.BUNDLED_MODEL.with_suffix(".json").read_text())["evaluation"]
     assert app.metric[0].value == f"{baseline['test_accuracy']:.2%}"
     app.radio(key="scale").set_value("Normalised by true digit").run()
     assert not app.exception

@@ -122,11 +122,10 @@ def test_runs_are_found_by_id_and_the_active_one_is_the_default(store_env, tiny_
 
 
 def test_without_an_active_run_the_bundled_baseline_is_used(store_env, monkeypatch, digit_model_path, tmp_path):
-    import mnist_core.predict as predict
 
-    monkeypatch.setattr(predict, "BUNDLED_MODEL", digit_model_path)
+    monkeypatch.setattr(config, "BUNDLED_MODEL", digit_model_path)
     assert Predictor.load().source == "bundled baseline"
-    monkeypatch.setattr(predict, "BUNDLED_MODEL", tmp_path / "baseline.keras")
+    monkeypatch.setattr(config, "BUNDLED_MODEL", tmp_path / "baseline.keras")
     with pytest.raises(ModelError, match="no run is active"):
         Predictor.load()
 
