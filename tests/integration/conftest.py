@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +9,7 @@ import pytest
 from PIL import Image
 
 from mnist_core import config
+from tests.images import encoded, png_header_only
 
 ASSETS = config.ASSETS_DIR
 
@@ -32,23 +31,6 @@ def predictor(digit_model_path):
 
 
 # ---------------------------------------------------------------- image files
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A tiny PNG that claims to be ``width`` x ``height``: a decompression bomb's calling card."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
-
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
-    pixels = zlib.compress(b"\0" * 64)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-
-
-def encoded(image: Image.Image, format: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format, **options)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,6 @@ plainest form (white ink on black, as a grey array).
 from __future__ import annotations
 
 import contextlib
-import io
-import zlib
 
 import numpy as np
 import pytest
@@ -17,6 +15,7 @@ from PIL import Image, ImageDraw
 from mnist_core import config
 from mnist_core.errors import ImageError, MnistError, NoDigitError
 from mnist_core.preprocess import MAX_FILE_BYTES, preprocess
+from tests.images import encoded, png_header_only
 
 SIZE = (280, 280)
 STROKES = [[(70, 60), (200, 60), (120, 230)], [(95, 145), (185, 145)]]  # a crossed 7: not symmetric
@@ -30,23 +29,6 @@ def drawing(size=SIZE, scale: float = 1.0, offset=(0, 0), width: int = 16) -> np
         points = [(x * scale + offset[0], y * scale + offset[1]) for x, y in stroke]
         draw.line(points, fill=255, width=round(width * scale), joint="curve")
     return np.asarray(image)
-
-
-def encoded(image: Image.Image, format: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format, **options)
-    return buffer.getvalue()
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A tiny PNG that claims to be ``width`` x ``height``: a decompression bomb's calling card."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
-
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
-    pixels = zlib.compress(b"\0" * 64)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def on_paper(ink: np.ndarray, seed: int = 0) -> np.ndarray:
