@@ -105,8 +105,8 @@ Measured while building, on the same machine; the numbers above are the ones to 
   64, each max-pooled *before* BatchNorm and ReLU so those run on a quarter of the pixels; no dropout; one
   epoch at batch 64 with a one-cycle learning rate (warm-up to 5e-3, cosine down) and label smoothing 0.1.
   Over 4 seeds one epoch gave 99.11-99.20% test accuracy. Tried and dropped: the Keras example without
-  dropout (98.6% after 2 epochs), BatchNorm before pooling (about 40% slower per epoch for the same
-  accuracy), a 1-epoch 32-filter net (98.96-99.16%: too close to the bar).
+  dropout (98.6% after 2 epochs), BatchNorm and ReLU before pooling (slower per epoch in a comparison
+  under load, and no more accurate), a 1-epoch 32-filter net (98.96-99.16%: too close to the bar).
 - **BatchNorm momentum 0.9**: with Keras's 0.99 the moving statistics lag a net trained for one or two
   epochs at a high learning rate; validation accuracy was 16% after the first epoch while training
   accuracy was 93%.
@@ -116,11 +116,12 @@ Measured while building, on the same machine; the numbers above are the ones to 
   batched, prefetched); `fit` traces the step once for all epochs.
 - **Prediction**: `Predictor` calls a traced `tf.function` of the model on the one image, instead of
   `model.predict`, which sets up a data pipeline on every call.
-- **App reruns**: TensorFlow leaves about a million long-lived Python objects and Streamlit collects
-  garbage after every rerun; `gc.freeze()` once TensorFlow is loaded (`app_common.keep_reruns_fast`)
-  took the Overview rerun from 0.42 s to 0.06 s and the Predict rerun after a stroke from 0.73 s to
-  0.30 s. The sidebar no longer imports TensorFlow, which took the first page from 5.2 s to 1.8 s. Of the
-  0.30 s after a stroke, about 0.21 s is the canvas component waiting before it sends the drawing.
+- **App reruns**: importing TensorFlow and Keras adds about 330,000 Python objects that the garbage
+  collector tracks, and Streamlit collects garbage after every rerun. `gc.freeze()` once TensorFlow is
+  loaded (`app_common.keep_reruns_fast`) took the Overview rerun from 0.42 s to 0.06 s and the Predict
+  rerun after a stroke from 0.73 s to 0.30 s. The sidebar no longer imports TensorFlow, which took the
+  first page from 5.2 s to 1.8 s. Of the 0.30 s after a stroke, about 0.21 s is the canvas component
+  waiting before it sends the drawing.
 """
 
 SECTIONS = {"time_to_accuracy": _time_to_accuracy, "best_accuracy": _best, "predict_latency": _latency, "app": _app}
