@@ -69,6 +69,9 @@ class Preset:
         return asdict(self)
 
 
+# What `best` uses, and what `--augment` turns on for a preset that has none.
+STANDARD_AUGMENTATION = Augmentation(rotation_degrees=10, shift_fraction=0.1, zoom_fraction=0.1)
+
 PRESETS: dict[str, Preset] = {
     preset.name: preset
     for preset in (
@@ -98,7 +101,7 @@ PRESETS: dict[str, Preset] = {
             batch_size=128,
             learning_rate=3e-3,
             schedule="onecycle",
-            augmentation=Augmentation(rotation_degrees=10, shift_fraction=0.1, zoom_fraction=0.1),
+            augmentation=STANDARD_AUGMENTATION,
             label_smoothing=0.1,
         ),
     )
@@ -131,7 +134,7 @@ def get_preset(
     if augment is False:
         overrides["augmentation"] = Augmentation()
     elif augment is True and preset.augmentation == Augmentation():
-        overrides["augmentation"] = Augmentation(rotation_degrees=10, shift_fraction=0.1, zoom_fraction=0.1)
+        overrides["augmentation"] = STANDARD_AUGMENTATION
     preset = replace(preset, **overrides)
     if not 1 <= preset.epochs <= 200:
         raise ConfigError(f"epochs must be between 1 and 200, got {preset.epochs}")
