@@ -78,21 +78,35 @@ def test_evaluate_rejects_a_file_that_is_not_a_model(tmp_path):
     assert_one_line_error(run_cli("evaluate", str(not_a_model), "--json"), "not a Keras model")
 
 
-def test_train_saves_a_run_that_evaluate_and_export_can_use(store_env, tmp_path):
+def test_train_saves_a_run_to_s3_that_evaluate_list_and_export_can_use(store_env, moto_endpoint, tmp_path):
+    """The storage issue's acceptance test: `train` with MINIO_* set puts the whole run in the bucket."""
+    from minio import Minio
+
+    s3 = {"MINIO_ENDPOINT": moto_endpoint, "MINIO_ACCESS_KEY": "cli-access", "MINIO_SECRET_KEY": "cli-secret",
+          "MINIO_BUCKET": "cli-runs", "MINIO_SECURE": "false"}
     exported = tmp_path / "exported" / "model.keras"
-    result = run_cli("train", "--preset", "fast", "--epochs", "1", "--export", str(exported))
+    result = run_cli("train", "--preset", "fast", "--epochs", "1", "--export", str(exported), env=s3)
     assert result.returncode == 0, result.stderr
     assert "epoch 1/1" in result.stderr and "Traceback" not in result.stderr
+    assert "cli-secret" not in result.stderr + result.stdout
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert {"run_id", "preset", "epochs", "test_accuracy", "train_seconds", "model"} <= summary.keys()
-    assert summary["preset"] == "fast" and summary["epochs"] == 1
+    assert summary["preset"] == "fast" and summary["epochs"] == 1 and summary["spooled"] is False
     assert summary["test_accuracy"] >= 0.98
-    assert str(store_env) in summary["model"]
+    assert summary["model"] == f"s3://cli-runs/runs/{summary['run_id']}/"
+
+    bucket = Minio(moto_endpoint, access_key="cli-access", secret_key="cli-secret", secure=False)
+    objects = bucket.list_objects("cli-runs", f"runs/{summary['run_id']}/")
+    stored = {item.object_name.rsplit("/", 1)[-1] for item in objects}
+    assert {"model.keras", "evaluation.json", "params.json", "history.json", "manifest.json"} <= stored
+
+    listed = json.loads(run_cli("store", "list", "--json", env=s3).stdout)
+    assert [run["run_id"] for run in listed] == [summary["run_id"]]
 
     details = json.loads(exported.with_suffix(".json").read_text())
     assert details["evaluation"]["test_accuracy"] == summary["test_accuracy"]
 
-    evaluated = run_cli("evaluate", summary["run_id"], "--json")
+    evaluated = run_cli("evaluate", summary["run_id"], "--json", env=s3)
     assert evaluated.returncode == 0, evaluated.stderr
     evaluation = json.loads(evaluated.stdout)
     assert evaluation["test_accuracy"] == summary["test_accuracy"]
