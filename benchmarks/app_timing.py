@@ -12,17 +12,12 @@ rerun of the Overview page, which does no model work.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.common import PROJECT_ROOT, median, write_result
+from benchmarks.common import median, write_result
+from mnist_core.serve import running_app
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
@@ -32,45 +27,6 @@ STROKES = [  # fractions of the canvas: a one, a seven, a zero-ish loop
     [(0.25, 0.18), (0.75, 0.18), (0.45, 0.85)],
     [(0.5, 0.15), (0.3, 0.5), (0.5, 0.85), (0.7, 0.5), (0.5, 0.15)],
 ]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def app_server(port: int):
-    """``streamlit run app.py`` on an empty local store; yields the moment it was launched."""
-    with tempfile.TemporaryDirectory() as folder:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("MINIO_")}
-        env |= {"MNIST_STORE_DIR": str(Path(folder) / "store"), "TF_CPP_MIN_LOG_LEVEL": "2"}
-        launched = time.perf_counter()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-        try:
-            yield launched
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(20)
-
-
-def wait_healthy(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("the app did not start")
 
 
 WATCH_RERUN = """() => {
@@ -121,11 +77,10 @@ def main() -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for _ in range(args.starts):
-            port = free_port()
-            url = f"http://127.0.0.1:{port}"
-            with app_server(port) as launched:
-                wait_healthy(url)
+            launched = time.perf_counter()
+            with tempfile.TemporaryDirectory() as folder, running_app(Path(folder)) as server:
                 health.append(time.perf_counter() - launched)
+                url = server.url
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.goto(url)
                 page.get_by_role("heading", name="MNIST digit-recognition studio").wait_for(timeout=120_000)
