@@ -10,14 +10,7 @@ import keras
 import numpy as np
 
 from mnist_core import config
-from mnist_core.data import as_model_input
-
-EVALUATION_BATCH_SIZE = 1024
-
-
-def predict_probabilities(model: keras.Model, images: np.ndarray) -> np.ndarray:
-    """Class probabilities ``(N, 10)`` for a batch of images, in large batches."""
-    return model.predict(as_model_input(images), batch_size=EVALUATION_BATCH_SIZE, verbose=0)
+from mnist_core.predict import Predictor
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -67,7 +60,7 @@ def most_confident_mistakes(labels: np.ndarray, probabilities: np.ndarray, limit
 def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, mistakes: int = 50) -> dict:
     """Test metrics for ``model``; ``images`` raw uint8 or reshaped, ``labels`` integers."""
     labels = np.asarray(labels).astype(np.int64)
-    probabilities = predict_probabilities(model, images)
+    probabilities = Predictor(model).predict_batch(images)
     predicted = probabilities.argmax(axis=1)
     picked = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
     matrix = confusion_matrix(labels, predicted)

@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_core import config
+from mnist_core.data import as_model_input
 from mnist_core.errors import ImageError, ModelError, StoreError
 from mnist_core.models import load_model_file
 from mnist_core.preprocess import ImageSource, preprocess
@@ -141,9 +142,7 @@ class Predictor:
 
         uint8 images are taken as 0..255, floats as already in [0, 1] (what :func:`preprocess` gives).
         """
-        images = np.asarray(images)
-        scale = 1 / 255 if images.dtype == np.uint8 else 1.0
-        images = (images.astype(np.float32) * scale).reshape(-1, *self._input_shape)
+        images = as_model_input(np.asarray(images)).reshape(-1, *self._input_shape)
         chunks = [
             self._forward(images[start : start + BATCH_SIZE]).numpy()
             for start in range(0, len(images), BATCH_SIZE)

@@ -152,7 +152,8 @@ def test_reshape_and_normalise():
     assert out.shape == (1, 28, 28, 1) and out.dtype == np.float32
     assert out.min() == 0.0 and out.max() == 1.0
     assert reshape_data(images[0]).shape == (1, 28, 28, 1)
-    assert as_model_input(out) is not None and as_model_input(images).shape == (1, 28, 28, 1)
+    np.testing.assert_array_equal(as_model_input(images), out)  # raw images are reshaped and scaled
+    assert as_model_input(out).dtype == np.float32 and np.shares_memory(as_model_input(out), out)  # reshaped: as is
 
 
 def test_eda_statistics():
