@@ -32,3 +32,7 @@ class ImageError(MnistError):
 
 class NoDigitError(ImageError):
     """An image was read but holds no digit: blank, or nothing stands out from the background."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store's server could not be reached, refused the credentials, or failed a request."""

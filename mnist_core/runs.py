@@ -8,12 +8,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mnist_core.config import Preset
-from mnist_core.data import MnistSplits, get_data_batch
-from mnist_core.evaluate import evaluate
-from mnist_core.store import get_store
-from mnist_core.train import CancelFlag, TrainEvent, TrainResult, train
+if TYPE_CHECKING:  # this module stays light: the store imports it for run_summary
+    from mnist_core.config import Preset
+    from mnist_core.data import MnistSplits
+    from mnist_core.train import CancelFlag, TrainEvent, TrainResult
+
+
+def run_summary(
+    run_id: str, created: str, params: dict, evaluation: dict, timings: dict, model_bytes: int
+) -> dict:
+    """The key facts of a saved run, kept in its manifest so listing runs reads one small file each."""
+    return {
+        "run_id": run_id,
+        "created": created,
+        "preset": params.get("preset"),
+        "epochs": params.get("epochs"),
+        "batch_size": params.get("batch_size"),
+        "learning_rate": params.get("learning_rate"),
+        "seed": params.get("seed"),
+        "test_accuracy": evaluation.get("test_accuracy"),
+        "test_loss": evaluation.get("test_loss"),
+        "train_seconds": timings.get("train_seconds"),
+        "model_bytes": model_bytes,
+    }
 
 
 @dataclass
@@ -56,6 +75,11 @@ def train_evaluate_save(
     ``splits`` defaults to :func:`mnist_core.data.get_data_batch` with the preset's seed;
     ``store`` defaults to the configured store.
     """
+    from mnist_core.data import get_data_batch
+    from mnist_core.evaluate import evaluate
+    from mnist_core.store import get_store
+    from mnist_core.train import train
+
     if splits is None:
         splits, _ = get_data_batch(seed=preset.seed)
     result = train(

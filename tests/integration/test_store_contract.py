@@ -19,9 +19,9 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_core import store as store_module
 from mnist_core.errors import StoreError
 from mnist_core.store import ACTIVE_KEY, MANIFEST, RUN_FILES, STALE_AFTER_SECONDS, new_run_id
+from mnist_core.store import spool as spool_module
 
 pytestmark = pytest.mark.slow
 
@@ -156,7 +156,7 @@ def test_a_run_without_manifest_is_invisible_then_cleaned(store, tiny_model, run
 
     assert store.cleanup() == []  # too fresh: it may still be uploading
     later = time.time() + 2 * STALE_AFTER_SECONDS
-    monkeypatch.setattr(store_module, "time", SimpleNamespace(time=lambda: later))
+    monkeypatch.setattr(spool_module, "time", SimpleNamespace(time=lambda: later))
     assert store.cleanup() == [half]
     assert store._list(f"runs/{half}/") == []
     assert [run["run_id"] for run in store.list_runs()] == [complete]
