@@ -25,6 +25,7 @@ import streamlit as st
 from mnist_core import config, data
 from mnist_core.errors import MnistError, StoreError
 from mnist_core.jobs import TrainingJobs
+from mnist_core.runs import RunSummary
 from mnist_core.store import Health, Store, SyncReport, get_store
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ def training_jobs() -> TrainingJobs:
 
 
 @st.cache_data(ttl=RUNS_TTL_SECONDS, show_spinner=False)
-def saved_runs() -> list[dict]:
+def saved_runs() -> list[RunSummary]:
     return store().list_runs()
 
 
@@ -196,23 +197,23 @@ def baseline_evaluation() -> dict:
 # ---------------------------------------------------------------- labels
 
 
-def created_at(summary: dict) -> datetime:
-    return datetime.fromisoformat(summary["created"].replace("Z", "+00:00"))
+def created_at(summary: RunSummary) -> datetime:
+    return datetime.fromisoformat(summary.created.replace("Z", "+00:00"))
 
 
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def run_label(summary: dict, active: str | None = None) -> str:
+def run_label(summary: RunSummary, active: str | None = None) -> str:
     """A run in one line: when, which preset, how good; marked when it is the active one."""
-    accuracy = summary.get("test_accuracy")
+    accuracy = summary.test_accuracy
     parts = [
         f"{created_at(summary):%Y-%m-%d %H:%M} UTC",
-        f"{summary.get('preset')}, {plural(summary.get('epochs') or 0, 'epoch')}",
+        f"{summary.preset}, {plural(summary.epochs or 0, 'epoch')}",
         f"{accuracy:.2%}" if accuracy is not None else "no accuracy",
     ]
-    return " · ".join(parts) + ("  ★ active" if summary["run_id"] == active else "")
+    return " · ".join(parts) + ("  ★ active" if summary.run_id == active else "")
 
 
 def duration(seconds: float) -> str:
@@ -268,7 +269,7 @@ def _model_status() -> None:
     active = active_run_id()
     if active is not None:
         summary = run_details(active)["summary"]
-        st.markdown(f"**Run** `{active}`  \n{summary['preset']} · test accuracy **{summary['test_accuracy']:.2%}**")
+        st.markdown(f"**Run** `{active}`  \n{summary.preset} · test accuracy **{summary.test_accuracy:.2%}**")
     elif has_baseline():
         st.markdown("**Bundled baseline** (no run is active)")
     else:

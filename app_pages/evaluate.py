@@ -13,7 +13,7 @@ from mnist_core import figures
 BASELINE = "baseline"
 GALLERY_COLUMNS = 8
 
-runs = {summary["run_id"]: summary for summary in app_common.saved_runs()}
+runs = {summary.run_id: summary for summary in app_common.saved_runs()}
 active = app_common.active_run_id()
 choices = [*runs, *([BASELINE] if app_common.has_baseline() else [])]
 

@@ -33,10 +33,10 @@ active = app_common.model_in_use()
 if active is not None:
     summary = app_common.run_details(active)["summary"]
     accuracy_col, details_col = st.columns([1, 3])
-    accuracy_col.metric("Test accuracy", f"{summary['test_accuracy']:.2%}", border=True)
+    accuracy_col.metric("Test accuracy", f"{summary.test_accuracy:.2%}", border=True)
     details_col.markdown(
-        f"Run `{active}`: the **{summary['preset']}** preset, {app_common.plural(summary['epochs'], 'epoch')}, "
-        f"trained in {summary['train_seconds']:.0f} s, saved {app_common.created_at(summary):%Y-%m-%d %H:%M} UTC."
+        f"Run `{active}`: the **{summary.preset}** preset, {app_common.plural(summary.epochs, 'epoch')}, "
+        f"trained in {summary.train_seconds:.0f} s, saved {app_common.created_at(summary):%Y-%m-%d %H:%M} UTC."
     )
 elif app_common.has_baseline():
     accuracy_col, details_col = st.columns([1, 3])

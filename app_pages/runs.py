@@ -20,14 +20,14 @@ st.caption(f"{len(runs)} run{'s' if len(runs) != 1 else ''}, newest first. ★ m
 st.dataframe(
     pd.DataFrame(
         {
-            "active": ["★" if run["run_id"] == active else "" for run in runs],
+            "active": ["★" if run.run_id == active else "" for run in runs],
             "created": [app_common.created_at(run) for run in runs],
-            "preset": [run["preset"] for run in runs],
-            "epochs": [run["epochs"] for run in runs],
-            "test_accuracy": [100 * run["test_accuracy"] for run in runs],
-            "test_loss": [run["test_loss"] for run in runs],
-            "train_seconds": [run["train_seconds"] for run in runs],
-            "run_id": [run["run_id"] for run in runs],
+            "preset": [run.preset for run in runs],
+            "epochs": [run.epochs for run in runs],
+            "test_accuracy": [100 * run.test_accuracy for run in runs],
+            "test_loss": [run.test_loss for run in runs],
+            "train_seconds": [run.train_seconds for run in runs],
+            "run_id": [run.run_id for run in runs],
         }
     ),
     hide_index=True,
@@ -44,7 +44,7 @@ st.dataframe(
 )
 
 with st.container(border=True):
-    run_ids = [run["run_id"] for run in runs]
+    run_ids = [run.run_id for run in runs]
     summaries = dict(zip(run_ids, runs, strict=True))
     chosen = st.selectbox(
         "Run", run_ids, format_func=lambda run_id: app_common.run_label(summaries[run_id], active), key="chosen_run"

@@ -86,14 +86,14 @@ def show_result(job: JobState) -> None:
         st.info(job.message, icon=":material/cancel:")
     else:
         summary = job.summary
-        run_id = summary["run_id"]
+        run_id = summary.run_id
         st.success(f"Run `{run_id}` is saved.", icon=":material/task_alt:")
         columns = st.columns(4)
-        columns[0].metric("Test accuracy", f"{summary['test_accuracy']:.2%}", border=True)
-        columns[1].metric("Test loss", f"{summary['test_loss']:.4f}", border=True)
-        columns[2].metric("Training time", app_common.duration(summary["train_seconds"]), border=True)
-        columns[3].metric("Images per second", f"{summary['images_per_second']:,}", border=True)
-        if summary.get("spooled"):
+        columns[0].metric("Test accuracy", f"{summary.test_accuracy:.2%}", border=True)
+        columns[1].metric("Test loss", f"{summary.test_loss:.4f}", border=True)
+        columns[2].metric("Training time", app_common.duration(summary.train_seconds), border=True)
+        columns[3].metric("Images per second", f"{summary.images_per_second:,}", border=True)
+        if summary.spooled:
             st.warning(job.message, icon=":material/cloud_off:")
         else:
             st.caption(job.message)

@@ -62,7 +62,12 @@ def _keras_file(text: str) -> Path:
 
 
 def _print_json(payload: object) -> None:
-    print(json.dumps(payload), flush=True)
+    print(json.dumps(payload, default=_to_dict), flush=True)
+
+
+def _to_dict(value: object) -> dict:
+    """Records such as RunSummary and SyncReport say how they become JSON."""
+    return value.to_dict()
 
 
 # ---------------------------------------------------------------- data
@@ -139,17 +144,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     outcome = train_evaluate_save(preset, splits, on_event=_ProgressPrinter(), cancel=cancel)
     summary = outcome.summary
     if outcome.result.cancelled:
-        print(f"cancelled after {summary['epochs']} complete epochs; nothing was saved", file=sys.stderr)
+        print(f"cancelled after {summary.epochs} complete epochs; nothing was saved", file=sys.stderr)
         _print_json(summary)
         return 130
-    print(f"test accuracy {summary['test_accuracy']:.4f}, saved run {summary['run_id']} to {summary['model']}",
+    print(f"test accuracy {summary.test_accuracy:.4f}, saved run {summary.run_id} to {summary.location}",
           file=sys.stderr)
-    if summary.get("spooled"):
+    if summary.spooled:
         print("the store was unreachable: the run is kept locally and will be uploaded by "
               "`python -m mnist_core store sync`", file=sys.stderr)
     if args.export:
         export_model(outcome, args.export)
-        summary["exported"] = str(args.export)
+        _print_json({**summary.to_dict(), "exported": str(args.export)})
+        return 0
     _print_json(summary)
     return 0
 
@@ -158,7 +164,7 @@ def export_model(outcome, path: Path) -> None:
     """Copy the trained model to ``path`` and its summary and evaluation beside it (``.json``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     outcome.result.model.save(path)
-    details = {"summary": outcome.summary, "params": outcome.result.params, "evaluation": outcome.evaluation}
+    details = {"summary": outcome.summary.to_dict(), "params": outcome.result.params, "evaluation": outcome.evaluation}
     path.with_suffix(".json").write_text(json.dumps(details, indent=1) + "\n")
 
 
@@ -232,16 +238,16 @@ def cmd_store_list(args: argparse.Namespace) -> int:
     store = get_store()
     runs, active = store.list_runs(), store.get_active()
     if args.json:
-        _print_json([{**run, "active": run["run_id"] == active} for run in runs])
+        _print_json([{**run.to_dict(), "active": run.run_id == active} for run in runs])
         return 0
     if not runs:
         print("no saved runs")
         return 0
     print(f"  {'run id':<27}{'created':<26}{'preset':<14}{'epochs':>6}{'accuracy':>10}{'train s':>9}")
     for run in runs:
-        print(f"{'*' if run['run_id'] == active else ' '} {run['run_id']:<27}{run['created']:<26}"
-              f"{run['preset'] or '-':<14}{run['epochs'] or '-':>6}{_number(run['test_accuracy'], '.4f'):>10}"
-              f"{_number(run['train_seconds'], '.1f'):>9}")
+        print(f"{'*' if run.run_id == active else ' '} {run.run_id:<27}{run.created:<26}"
+              f"{run.preset or '-':<14}{run.epochs or '-':>6}{_number(run.test_accuracy, '.4f'):>10}"
+              f"{_number(run.train_seconds, '.1f'):>9}")
     return 0
 
 
@@ -252,7 +258,7 @@ def cmd_store_show(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(run)
         return 0
-    for key, value in {**run["summary"], "location": run["location"]}.items():
+    for key, value in {**run["summary"].to_dict(), "location": run["location"]}.items():
         print(f"{key:<15}{value}")
     print("\nfiles")
     for name, file in run["manifest"]["files"].items():
@@ -338,9 +344,9 @@ def cmd_pipeline_run(args: argparse.Namespace) -> int:
         run_id = run_locally(arguments, root)
     wall_seconds = round(time.perf_counter() - started, 1)
     summary = store.get_run(run_id)["summary"]
-    print(f"pipeline finished in {wall_seconds}s: run {run_id}, test accuracy {summary['test_accuracy']:.4f}",
+    print(f"pipeline finished in {wall_seconds}s: run {run_id}, test accuracy {summary.test_accuracy:.4f}",
           file=sys.stderr)
-    _print_json({**summary, "wall_seconds": wall_seconds, "pipeline_root": str(root)})
+    _print_json({**summary.to_dict(), "wall_seconds": wall_seconds, "pipeline_root": str(root)})
     return 0
 
 

@@ -22,6 +22,7 @@ from mnist_core.errors import MnistError
 if TYPE_CHECKING:
     from mnist_core.config import Preset
     from mnist_core.data import MnistSplits
+    from mnist_core.runs import RunSummary
     from mnist_core.store import Store
     from mnist_core.train import TrainEvent
 
@@ -55,7 +56,7 @@ class JobState:
     progress: TrainEvent | None = None  # the latest event
     train_curve: tuple[TrainPoint, ...] = ()
     epochs: tuple[TrainEvent, ...] = ()  # one per finished epoch, with the validation metrics
-    summary: dict | None = None  # RunOutcome.summary, once finished or cancelled
+    summary: RunSummary | None = None  # RunOutcome.summary, once finished or cancelled
     message: str = ""  # for people: where the run was saved, or what went wrong
 
     @property
@@ -150,7 +151,7 @@ class TrainingJobs:
                 message = f"Cancelled after {epochs} complete epoch{'s' if epochs != 1 else ''}; nothing was saved."
                 self._finish("cancelled", summary=outcome.summary, message=message)
             else:
-                self._finish("finished", summary=outcome.summary, message=outcome.saved["message"])
+                self._finish("finished", summary=outcome.summary, message=outcome.saved.message)
 
     def _finish(self, status: Status, **changes) -> None:
         with self._lock:

@@ -105,17 +105,17 @@ def model_building(
     splits = arrays_to_splits(load_step_arrays(reshaped, store))
     outcome = train_evaluate_save(chosen, splits, store=store, on_event=print_epoch)
     summary = outcome.summary
-    if summary["spooled"]:  # a spool inside a finished pod is lost with it
-        raise StoreError(outcome.saved["message"])
-    print(json.dumps(summary), flush=True)
+    if summary.spooled:  # a spool inside a finished pod is lost with it
+        raise StoreError(summary.message)
+    print(json.dumps(summary.to_dict()), flush=True)
 
-    run_id = summary["run_id"]
+    run_id = summary.run_id
     Path(model.path).write_bytes(store.model_bytes(run_id))  # the stored model.keras, checksum verified
-    model.metadata.update({"run_id": run_id, "location": summary["model"], "format": "keras", "preset": chosen.name})
-    metrics.log_metric("test_accuracy", summary["test_accuracy"])
-    metrics.log_metric("test_loss", summary["test_loss"])
-    metrics.log_metric("train_seconds", summary["train_seconds"])
-    metrics.log_metric("epochs", summary["epochs"])
+    model.metadata.update({"run_id": run_id, "location": summary.location, "format": "keras", "preset": chosen.name})
+    metrics.log_metric("test_accuracy", summary.test_accuracy)
+    metrics.log_metric("test_loss", summary.test_loss)
+    metrics.log_metric("train_seconds", summary.train_seconds)
+    metrics.log_metric("epochs", summary.epochs)
     confusion.log_confusion_matrix(
         [str(digit) for digit in range(config.NUM_CLASSES)], outcome.evaluation["confusion_matrix"]
     )

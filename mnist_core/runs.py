@@ -7,7 +7,7 @@ all call :func:`train_evaluate_save`, so a run looks the same wherever it was ma
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # this module stays light: the store imports it for run_summary
@@ -16,23 +16,60 @@ if TYPE_CHECKING:  # this module stays light: the store imports it for run_summa
     from mnist_core.train import CancelFlag, TrainEvent, TrainResult
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    """A run's key facts, in one shape wherever they are read: the store's list, a save, a training job.
+
+    A field is None where that source does not know it: a listed run has no ``message``, a run
+    trained in this process knows its ``images_per_second``; :meth:`to_dict` leaves those out.
+    """
+
+    run_id: str | None
+    preset: str | None = None
+    epochs: int | None = None
+    test_accuracy: float | None = None
+    test_loss: float | None = None
+    train_seconds: float | None = None
+    created: str | None = None  # ISO 8601, UTC
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    seed: int | None = None
+    model_bytes: int | None = None
+    # Once saved: where the run is, whether it waits in the outage spool, and a sentence for people.
+    location: str | None = None
+    spooled: bool | None = None
+    message: str | None = None
+    # Known to the process that trained it.
+    cancelled: bool | None = None
+    images_per_second: float | None = None
+
+    def to_dict(self) -> dict:
+        """The known fields, for JSON (the manifest, the CLI's output line)."""
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunSummary:
+        """Read a stored summary; keys this version does not know are ignored."""
+        return cls(**{field.name: data.get(field.name) for field in fields(cls)})
+
+
 def run_summary(
     run_id: str, created: str, params: dict, evaluation: dict, timings: dict, model_bytes: int
-) -> dict:
+) -> RunSummary:
     """The key facts of a saved run, kept in its manifest so listing runs reads one small file each."""
-    return {
-        "run_id": run_id,
-        "created": created,
-        "preset": params.get("preset"),
-        "epochs": params.get("epochs"),
-        "batch_size": params.get("batch_size"),
-        "learning_rate": params.get("learning_rate"),
-        "seed": params.get("seed"),
-        "test_accuracy": evaluation.get("test_accuracy"),
-        "test_loss": evaluation.get("test_loss"),
-        "train_seconds": timings.get("train_seconds"),
-        "model_bytes": model_bytes,
-    }
+    return RunSummary(
+        run_id=run_id,
+        created=created,
+        preset=params.get("preset"),
+        epochs=params.get("epochs"),
+        batch_size=params.get("batch_size"),
+        learning_rate=params.get("learning_rate"),
+        seed=params.get("seed"),
+        test_accuracy=evaluation.get("test_accuracy"),
+        test_loss=evaluation.get("test_loss"),
+        train_seconds=timings.get("train_seconds"),
+        model_bytes=model_bytes,
+    )
 
 
 @dataclass
@@ -41,25 +78,20 @@ class RunOutcome:
 
     result: TrainResult
     evaluation: dict | None
-    saved: dict | None
+    saved: RunSummary | None
 
     @property
-    def summary(self) -> dict:
-        """The one-line JSON the CLI prints and the app shows."""
-        summary = {
-            "run_id": self.saved["run_id"] if self.saved else None,
-            "preset": self.result.preset.name,
-            "epochs": self.result.epochs_completed,
-            "cancelled": self.result.cancelled,
-            "test_accuracy": self.evaluation["test_accuracy"] if self.evaluation else None,
-            "test_loss": self.evaluation["test_loss"] if self.evaluation else None,
-            "train_seconds": round(self.result.train_seconds, 2),
-            "images_per_second": round(self.result.images_per_second),
-        }
-        if self.saved:
-            summary["model"] = self.saved["location"]
-            summary["spooled"] = self.saved.get("spooled", False)
-        return summary
+    def summary(self) -> RunSummary:
+        """What the CLI prints as one JSON line and the app shows: the saved summary plus the run's speed."""
+        return replace(
+            self.saved or RunSummary(run_id=None, preset=self.result.preset.name),
+            epochs=self.result.epochs_completed,
+            cancelled=self.result.cancelled,
+            test_accuracy=self.evaluation["test_accuracy"] if self.evaluation else None,
+            test_loss=self.evaluation["test_loss"] if self.evaluation else None,
+            train_seconds=round(self.result.train_seconds, 2),
+            images_per_second=round(self.result.images_per_second),
+        )
 
 
 def train_evaluate_save(

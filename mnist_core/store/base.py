@@ -11,13 +11,14 @@ import json
 import logging
 import tempfile
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from mnist_core.errors import StoreError, StoreUnavailableError
+from mnist_core.runs import RunSummary
 from mnist_core.store.manifest import (
     ACTIVE_KEY,
     MANIFEST,
@@ -146,7 +147,7 @@ class Store(Spool, ABC):
         evaluation: dict,
         timings: dict,
         run_id: str | None = None,
-    ) -> dict:
+    ) -> RunSummary:
         """Store a trained model and its records as one run; returns its summary.
 
         The summary has the key metrics plus ``run_id``, ``location``, ``spooled`` (True when the
@@ -160,19 +161,19 @@ class Store(Spool, ABC):
             )
             return self._publish(run_id, folder, manifest)
 
-    def _publish(self, run_id: str, folder: Path, manifest: dict) -> dict:
+    def _publish(self, run_id: str, folder: Path, manifest: dict) -> RunSummary:
         if self._manifest_or_none(run_id) is not None:
             raise StoreError(f"run {run_id} already exists at {self.run_location(run_id)}")
         self._write_run(run_id, folder)
         location = self.run_location(run_id)
-        return {
-            **manifest["summary"],
-            "location": location,
-            "spooled": False,
-            "message": f"Saved run {run_id} to {location}.",
-        }
+        return replace(
+            RunSummary.from_dict(manifest["summary"]),
+            location=location,
+            spooled=False,
+            message=f"Saved run {run_id} to {location}.",
+        )
 
-    def list_runs(self) -> list[dict]:
+    def list_runs(self) -> list[RunSummary]:
         """Summaries of the complete runs, newest first. Runs without a manifest are not shown."""
         summaries = []
         for entry in self._list("runs/"):
@@ -187,8 +188,8 @@ class Store(Spool, ABC):
                 log.warning("skipping run %s: %s", parts[1], exc)
                 continue
             if manifest is not None:
-                summaries.append(manifest["summary"])
-        return sorted(summaries, key=lambda summary: (summary["created"], summary["run_id"]), reverse=True)
+                summaries.append(RunSummary.from_dict(manifest["summary"]))
+        return sorted(summaries, key=lambda summary: (summary.created, summary.run_id), reverse=True)
 
     def get_run(self, run_id: str) -> dict:
         """A run's manifest, summary and records (params, history, evaluation, timings)."""
@@ -196,7 +197,7 @@ class Store(Spool, ABC):
         details = {
             "run_id": run_id,
             "location": self.run_location(run_id),
-            "summary": manifest["summary"],
+            "summary": RunSummary.from_dict(manifest["summary"]),
             "manifest": manifest,
         }
         for record in RECORDS:

@@ -73,7 +73,7 @@ def prepare_run(
         "run_id": run_id,
         "created": created,
         "files": files,
-        "summary": run_summary(run_id, created, params, evaluation, timings, files[MODEL_FILE]["size"]),
+        "summary": run_summary(run_id, created, params, evaluation, timings, files[MODEL_FILE]["size"]).to_dict(),
     }
     (folder / MANIFEST).write_text(to_json(manifest), encoding="utf-8")
     return manifest

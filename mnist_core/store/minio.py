@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import certifi
@@ -15,6 +16,7 @@ from minio import Minio
 from minio.error import MinioException, S3Error
 
 from mnist_core.errors import StoreError, StoreUnavailableError
+from mnist_core.runs import RunSummary
 from mnist_core.store.base import Entry, Health, Store
 from mnist_core.store.settings import MinioSettings
 from mnist_core.store.spool import write_run_dir
@@ -149,7 +151,7 @@ class MinioStore(Store):
     def _location(self, key: str) -> str:
         return f"s3://{self.settings.bucket}/{key}"
 
-    def _publish(self, run_id: str, folder: Path, manifest: dict) -> dict:
+    def _publish(self, run_id: str, folder: Path, manifest: dict) -> RunSummary:
         """Store the run; if the server is down, keep it in the local spool for :meth:`sync`."""
         try:
             return super()._publish(run_id, folder, manifest)
@@ -159,15 +161,15 @@ class MinioStore(Store):
             except StoreError as spool_exc:
                 raise StoreError(f"{exc} Keeping the run locally failed too: {spool_exc}") from None
             log.warning("run %s spooled to %s: %s", run_id, path, exc)
-            return {
-                **manifest["summary"],
-                "location": str(path),
-                "spooled": True,
-                "message": (
+            return replace(
+                RunSummary.from_dict(manifest["summary"]),
+                location=str(path),
+                spooled=True,
+                message=(
                     f"{exc} The run was saved locally in {path} and will be uploaded "
                     "by the next sync (`python -m mnist_core store sync`, or restarting the app)."
                 ),
-            }
+            )
 
     def describe(self) -> dict:
         return {

@@ -90,10 +90,10 @@ def test_train_saves_a_run_to_s3_that_evaluate_list_and_export_can_use(store_env
     assert "epoch 1/1" in result.stderr and "Traceback" not in result.stderr
     assert "cli-secret" not in result.stderr + result.stdout
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert {"run_id", "preset", "epochs", "test_accuracy", "train_seconds", "model"} <= summary.keys()
+    assert {"run_id", "preset", "epochs", "test_accuracy", "train_seconds", "location"} <= summary.keys()
     assert summary["preset"] == "fast" and summary["epochs"] == 1 and summary["spooled"] is False
     assert summary["test_accuracy"] >= 0.98
-    assert summary["model"] == f"s3://cli-runs/runs/{summary['run_id']}/"
+    assert summary["location"] == f"s3://cli-runs/runs/{summary['run_id']}/"
 
     bucket = Minio(moto_endpoint, access_key="cli-access", secret_key="cli-secret", secure=False)
     objects = bucket.list_objects("cli-runs", f"runs/{summary['run_id']}/")

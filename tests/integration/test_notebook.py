@@ -34,4 +34,4 @@ def test_walkthrough_runs_top_to_bottom(store_env):
     assert "test accuracy 0.9" in printed
     assert "predicted digit: 3" in printed  # assets/img1.jpg is a handwritten 3
     (run,) = LocalStore(store_env).list_runs()  # the notebook's run went to the store it was given
-    assert run["preset"] == "fast" and run["epochs"] == 1 and run["test_accuracy"] >= 0.97
+    assert run.preset == "fast" and run.epochs == 1 and run.test_accuracy >= 0.97

@@ -112,7 +112,7 @@ def test_runs_are_found_by_id_and_the_active_one_is_the_default(store_env, tiny_
     from mnist_core.store import get_store
 
     store = get_store()
-    run_id = store.save_run(tiny_model, **run_records)["run_id"]
+    run_id = store.save_run(tiny_model, **run_records).run_id
     assert resolve_model(run_id).count_params() == tiny_model.count_params()
     store.set_active(run_id)
     predictor = Predictor.load()

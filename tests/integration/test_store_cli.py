@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 def saved_runs(store_env, tiny_model, run_records):
     """Two runs in the store the CLI is configured for, oldest first."""
     store = LocalStore(store_env)
-    return [store.save_run(tiny_model, **run_records)["run_id"] for _ in range(2)]
+    return [store.save_run(tiny_model, **run_records).run_id for _ in range(2)]
 
 
 def run_cli(capsys, *arguments: str) -> tuple[int, str, str]:
@@ -79,11 +79,11 @@ def test_errors_are_one_line_and_exit_2(store_env, capsys, arguments, message):
 
 def test_sync_moves_runs_spooled_during_an_outage_into_the_local_store(store_env, tiny_model, run_records, capsys):
     offline = MinioStore(MinioSettings("127.0.0.1:9", "key", "secret"), spool_dir=store_env / "spool")
-    run_id = offline.save_run(tiny_model, **run_records)["run_id"]
+    run_id = offline.save_run(tiny_model, **run_records).run_id
 
     code, out, _ = run_cli(capsys, "sync", "--json")
 
     assert code == 0
     assert json.loads(out)["uploaded"] == [run_id]
-    assert [run["run_id"] for run in LocalStore(store_env).list_runs()] == [run_id]
+    assert [run.run_id for run in LocalStore(store_env).list_runs()] == [run_id]
     assert run_cli(capsys, "sync") == (0, "Nothing to sync.\n", "")

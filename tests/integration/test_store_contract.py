@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from mnist_core.errors import StoreError
+from mnist_core.runs import RunSummary
 from mnist_core.store import ACTIVE_KEY, MANIFEST, RUN_FILES, STALE_AFTER_SECONDS, new_run_id
 from mnist_core.store import spool as spool_module
 
@@ -31,23 +32,23 @@ RUN_KEYS = {"run_id", "created", "preset", "epochs", "test_accuracy", "test_loss
 def test_a_saved_run_is_listed_with_its_key_metrics(store, tiny_model, run_records):
     saved = store.save_run(tiny_model, **run_records)
 
-    assert saved["spooled"] is False
-    assert saved["location"] == store.run_location(saved["run_id"])
-    assert saved["run_id"] in saved["location"]
-    assert saved.keys() >= RUN_KEYS
-    assert (saved["preset"], saved["epochs"], saved["test_accuracy"], saved["train_seconds"]) == (
+    assert saved.spooled is False
+    assert saved.location == store.run_location(saved.run_id)
+    assert saved.run_id in saved.location
+    assert saved.to_dict().keys() >= RUN_KEYS
+    assert (saved.preset, saved.epochs, saved.test_accuracy, saved.train_seconds) == (
         "fast",
         2,
         0.9123,
         12.5,
     )
     [listed] = store.list_runs()
-    assert listed == {key: saved[key] for key in listed}
-    assert listed.keys() >= RUN_KEYS
+    assert listed.to_dict() == {key: saved.to_dict()[key] for key in listed.to_dict()}
+    assert listed.to_dict().keys() >= RUN_KEYS
 
 
 def test_get_run_returns_every_record_as_saved(store, tiny_model, run_records):
-    run_id = store.save_run(tiny_model, **run_records)["run_id"]
+    run_id = store.save_run(tiny_model, **run_records).run_id
     run = store.get_run(run_id)
 
     assert run["params"] == run_records["params"]
@@ -63,7 +64,7 @@ def test_get_run_returns_every_record_as_saved(store, tiny_model, run_records):
 
 
 def test_the_loaded_model_predicts_like_the_saved_one(store, tiny_model, run_records):
-    run_id = store.save_run(tiny_model, **run_records)["run_id"]
+    run_id = store.save_run(tiny_model, **run_records).run_id
     images = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
 
     loaded = store.load_run_model(run_id)
@@ -73,24 +74,24 @@ def test_the_loaded_model_predicts_like_the_saved_one(store, tiny_model, run_rec
 
 
 def test_runs_are_listed_newest_first(store, tiny_model, run_records):
-    first = store.save_run(tiny_model, **run_records)["run_id"]
+    first = store.save_run(tiny_model, **run_records).run_id
     chosen_id = new_run_id()
-    second = store.save_run(tiny_model, **run_records, run_id=chosen_id)["run_id"]
+    second = store.save_run(tiny_model, **run_records, run_id=chosen_id).run_id
 
     assert second == chosen_id
-    assert [run["run_id"] for run in store.list_runs()] == [second, first]
+    assert [run.run_id for run in store.list_runs()] == [second, first]
 
 
 def test_a_run_id_cannot_be_saved_twice(store, tiny_model, run_records):
-    run_id = store.save_run(tiny_model, **run_records)["run_id"]
+    run_id = store.save_run(tiny_model, **run_records).run_id
     with pytest.raises(StoreError, match="already exists"):
         store.save_run(tiny_model, **run_records, run_id=run_id)
 
 
 def test_the_active_run_pointer(store, tiny_model, run_records):
     assert store.get_active() is None
-    first = store.save_run(tiny_model, **run_records)["run_id"]
-    second = store.save_run(tiny_model, **run_records)["run_id"]
+    first = store.save_run(tiny_model, **run_records).run_id
+    second = store.save_run(tiny_model, **run_records).run_id
 
     store.set_active(first)
     assert store.get_active() == first
@@ -108,7 +109,7 @@ def test_a_crafted_active_pointer_is_ignored(store):
 
 
 def test_delete_removes_every_file(store, tiny_model, run_records):
-    run_id = store.save_run(tiny_model, **run_records)["run_id"]
+    run_id = store.save_run(tiny_model, **run_records).run_id
     store.delete_run(run_id)
 
     assert store.list_runs() == []
@@ -141,14 +142,14 @@ def test_arrays_round_trip(store):
 
 
 def test_a_run_without_manifest_is_invisible_then_cleaned(store, tiny_model, run_records, tmp_path, monkeypatch):
-    complete = store.save_run(tiny_model, **run_records)["run_id"]
+    complete = store.save_run(tiny_model, **run_records).run_id
     half = new_run_id()
     leftover = tmp_path / "leftover.json"
     leftover.write_text("{}")
     for name in RUN_FILES[1:3]:
         store._upload(f"runs/{half}/{name}", leftover)
 
-    assert [run["run_id"] for run in store.list_runs()] == [complete]
+    assert [run.run_id for run in store.list_runs()] == [complete]
     with pytest.raises(StoreError, match="no run"):
         store.get_run(half)
     with pytest.raises(StoreError, match="no run"):
@@ -159,11 +160,11 @@ def test_a_run_without_manifest_is_invisible_then_cleaned(store, tiny_model, run
     monkeypatch.setattr(spool_module, "time", SimpleNamespace(time=lambda: later))
     assert store.cleanup() == [half]
     assert store._list(f"runs/{half}/") == []
-    assert [run["run_id"] for run in store.list_runs()] == [complete]
+    assert [run.run_id for run in store.list_runs()] == [complete]
 
 
 def test_a_damaged_model_is_detected(store, tiny_model, run_records):
-    run_id = store.save_run(tiny_model, **run_records)["run_id"]
+    run_id = store.save_run(tiny_model, **run_records).run_id
     store._write(f"runs/{run_id}/model.keras", b"not a model")
     with pytest.raises(StoreError, match="does not match its checksum"):
         store.model_bytes(run_id)
@@ -199,18 +200,18 @@ def test_runs_saved_at_the_same_time_are_all_kept(store, tiny_model, run_records
     models = [tiny_model, *(keras.models.clone_model(tiny_model) for _ in range(2))]
     start_together = threading.Barrier(len(models))
 
-    def save(model: keras.Model) -> dict:
+    def save(model: keras.Model) -> RunSummary:
         start_together.wait()
         return store.save_run(model, **run_records)
 
     with ThreadPoolExecutor(len(models)) as pool:
         saved = list(pool.map(save, models))
 
-    assert not any(summary["spooled"] for summary in saved)
-    assert sorted(run["run_id"] for run in store.list_runs()) == sorted(summary["run_id"] for summary in saved)
+    assert not any(summary.spooled for summary in saved)
+    assert sorted(run.run_id for run in store.list_runs()) == sorted(summary.run_id for summary in saved)
     for summary in saved:
-        files = store.get_run(summary["run_id"])["manifest"]["files"]
-        assert hashlib.sha256(store.model_bytes(summary["run_id"])).hexdigest() == files["model.keras"]["sha256"]
+        files = store.get_run(summary.run_id)["manifest"]["files"]
+        assert hashlib.sha256(store.model_bytes(summary.run_id)).hexdigest() == files["model.keras"]["sha256"]
 
 
 def test_a_run_is_invisible_until_its_manifest_is_written(store, tiny_model, run_records, monkeypatch):
@@ -218,7 +219,7 @@ def test_a_run_is_invisible_until_its_manifest_is_written(store, tiny_model, run
 
     def look(name: str) -> None:
         if name in (*RUN_FILES, MANIFEST):
-            seen.append((name, [run["run_id"] for run in store.list_runs()]))
+            seen.append((name, [run.run_id for run in store.list_runs()]))
 
     if store.backend == "local":  # it copies into a hidden folder, then renames the folder into place
         copyfile = shutil.copyfile
@@ -237,12 +238,12 @@ def test_a_run_is_invisible_until_its_manifest_is_written(store, tiny_model, run
 
         monkeypatch.setattr(store, "_upload", watched_upload)
 
-    run_id = store.save_run(tiny_model, **run_records)["run_id"]
+    run_id = store.save_run(tiny_model, **run_records).run_id
 
     assert [name for name, _ in seen][-1] == MANIFEST
     assert sorted(name for name, _ in seen) == sorted([*RUN_FILES, MANIFEST])
     assert all(listed == [] for _, listed in seen[:-1])
-    assert [run["run_id"] for run in store.list_runs()] == [run_id]
+    assert [run.run_id for run in store.list_runs()] == [run_id]
 
 
 def test_describe_and_health(store):

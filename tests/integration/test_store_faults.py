@@ -190,12 +190,12 @@ def test_an_outage_mid_save_spools_the_run_and_sync_uploads_it_whole(
     saved = through_proxy.save_run(tiny_model, **run_records)
     assert time.monotonic() - started < 10
 
-    run_id = saved["run_id"]
-    assert saved["spooled"] is True
-    assert saved["location"] == str(through_proxy.spool_dir / run_id)
-    assert "is unreachable (connection refused)" in saved["message"]
-    assert "store sync" in saved["message"]
-    assert saved["test_accuracy"] == 0.9123
+    run_id = saved.run_id
+    assert saved.spooled is True
+    assert saved.location == str(through_proxy.spool_dir / run_id)
+    assert "is unreachable (connection refused)" in saved.message
+    assert "store sync" in saved.message
+    assert saved.test_accuracy == 0.9123
     assert through_proxy.spooled_runs() == [run_id]
     assert through_proxy.describe()["spooled_runs"] == 1
     spooled = spooled_files(through_proxy, run_id)
@@ -219,7 +219,7 @@ def test_an_outage_mid_save_spools_the_run_and_sync_uploads_it_whole(
     assert through_proxy.spooled_runs() == []
     assert not (through_proxy.spool_dir / run_id).exists()
     assert stored_files(direct, run_id) == spooled
-    assert [run["run_id"] for run in direct.list_runs()] == [run_id]
+    assert [run.run_id for run in direct.list_runs()] == [run_id]
     assert direct.get_run(run_id)["evaluation"]["test_accuracy"] == 0.9123
 
 
@@ -232,8 +232,8 @@ def test_a_server_killed_mid_save_and_restarted_empty_gets_the_whole_run_from_cl
 
     saved = store.save_run(tiny_model, **run_records)
 
-    run_id = saved["run_id"]
-    assert saved["spooled"] is True
+    run_id = saved.run_id
+    assert saved.spooled is True
     spooled = spooled_files(store, run_id)
     assert json.loads(spooled[MANIFEST])["run_id"] == run_id
     with pytest.raises(StoreUnavailableError, match="unreachable"):
@@ -263,7 +263,7 @@ def test_a_server_killed_mid_save_and_restarted_empty_gets_the_whole_run_from_cl
     moto_process.start()  # same port, nothing stored: everything must be uploaded again
     # A long-running app keeps its store: the bucket it created is gone and must be made again.
     later = store.save_run(tiny_model, **run_records)
-    assert later["spooled"] is False
+    assert later.spooled is False
 
     result = subprocess.run(
         [sys.executable, "-m", "mnist_core", "store", "sync", "--json"],
@@ -278,7 +278,7 @@ def test_a_server_killed_mid_save_and_restarted_empty_gets_the_whole_run_from_cl
     assert json.loads(result.stdout.strip().splitlines()[-1])["uploaded"] == [run_id]
     assert store.spooled_runs() == []
     assert stored_files(store, run_id) == spooled
-    assert [run["run_id"] for run in store.list_runs()] == [later["run_id"], run_id]
+    assert [run.run_id for run in store.list_runs()] == [later.run_id, run_id]
     assert store.load_run_model(run_id).count_params() == tiny_model.count_params()
 
 
@@ -296,16 +296,16 @@ def test_refused_credentials_spool_the_run_with_one_clear_message(
     expected = "refused the credentials (InvalidAccessKeyId); check MINIO_ACCESS_KEY and MINIO_SECRET_KEY."
     assert not health.ok
     assert health.message == f"MinIO at http://{moto_endpoint} {expected}"
-    assert saved["spooled"] is True
-    assert saved["message"].startswith(health.message)
-    assert report.pending == [saved["run_id"]]
-    for text in (health.message, saved["message"], report.message, caplog.text, repr(store), str(store.describe())):
+    assert saved.spooled is True
+    assert saved.message.startswith(health.message)
+    assert report.pending == [saved.run_id]
+    for text in (health.message, saved.message, report.message, caplog.text, repr(store), str(store.describe())):
         assert SECRET not in text
 
     # Credentials accepted again (as after fixing them): the next sync delivers the run.
     report = store.sync()
-    assert report.uploaded == [saved["run_id"]]
-    assert [run["run_id"] for run in store.list_runs()] == [saved["run_id"]]
+    assert report.uploaded == [saved.run_id]
+    assert [run.run_id for run in store.list_runs()] == [saved.run_id]
 
 
 @pytest.mark.parametrize(
@@ -325,9 +325,9 @@ def test_an_unreachable_endpoint_fails_fast_and_keeps_the_run(
     assert time.monotonic() - started < 10
 
     assert (health.ok, health.message) == (False, expected)
-    assert saved["spooled"] is True
-    assert saved["message"].startswith(expected)
-    assert store.spooled_runs() == [saved["run_id"]]
+    assert saved.spooled is True
+    assert saved.message.startswith(expected)
+    assert store.spooled_runs() == [saved.run_id]
     with pytest.raises(StoreUnavailableError) as caught:
         store.list_runs()
     assert str(caught.value) == expected
@@ -351,12 +351,12 @@ def test_the_cli_reports_an_unreachable_store_in_one_line(store_env, monkeypatch
 def test_a_damaged_spooled_run_is_kept_not_uploaded(make_minio_store, tiny_model, run_records):
     offline = make_minio_store(f"127.0.0.1:{free_port()}")
     saved = offline.save_run(tiny_model, **run_records)
-    Path(saved["location"], "model.keras").write_bytes(b"damaged on disk")
+    Path(saved.location, "model.keras").write_bytes(b"damaged on disk")
 
     online = make_minio_store()  # same spool folder, a working server
     report = online.sync()
 
-    assert (report.uploaded, report.pending) == ([], [saved["run_id"]])
+    assert (report.uploaded, report.pending) == ([], [saved.run_id])
     assert "damaged: model.keras does not match its checksum" in report.error
-    assert online.spooled_runs() == [saved["run_id"]]
+    assert online.spooled_runs() == [saved.run_id]
     assert online._list("runs/") == []

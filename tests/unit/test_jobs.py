@@ -11,9 +11,11 @@ from mnist_core import runs
 from mnist_core.config import get_preset
 from mnist_core.errors import DataError
 from mnist_core.jobs import TrainingBusyError, TrainingJobs
+from mnist_core.runs import RunSummary
 from mnist_core.train import TrainEvent
 
 PRESET = get_preset("fast", epochs=2)
+RUN_ID = "20261124T063012Z-3f9a1c2b"
 BATCHES = 4
 
 
@@ -48,11 +50,11 @@ class FakeTraining:
 
     @staticmethod
     def outcome(cancelled: bool, epochs: int) -> SimpleNamespace:
-        saved = None if cancelled else {"message": "Saved run 20261124T063012Z-3f9a1c2b to /store."}
+        saved = None if cancelled else RunSummary(RUN_ID, message=f"Saved run {RUN_ID} to /store.")
         return SimpleNamespace(
             result=SimpleNamespace(cancelled=cancelled, epochs_completed=epochs),
             saved=saved,
-            summary={"run_id": None if cancelled else "20261124T063012Z-3f9a1c2b", "test_accuracy": 0.99},
+            summary=RunSummary(None if cancelled else RUN_ID, test_accuracy=0.99),
         )
 
 
@@ -73,7 +75,7 @@ def test_a_finished_job_keeps_its_progress_curves_and_summary(fake):
     jobs.start(PRESET)
     state = jobs.wait(5)
     assert state.status == "finished" and not state.active
-    assert state.summary["run_id"] == "20261124T063012Z-3f9a1c2b"
+    assert state.summary.run_id == "20261124T063012Z-3f9a1c2b"
     assert state.message.startswith("Saved run")
     assert state.fraction_done == 1.0
     assert [point.epoch for point in state.train_curve][:2] == [0.25, 0.5]
