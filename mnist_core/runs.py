@@ -6,8 +6,10 @@ all call :func:`train_evaluate_save`, so a run looks the same wherever it was ma
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # this module stays light: the store imports it for run_summary
@@ -133,3 +135,11 @@ def train_evaluate_save(
         timings=result.timings,
     )
     return RunOutcome(result, evaluation, saved)
+
+
+def export_model(outcome: RunOutcome, path: Path) -> None:
+    """Copy the trained model to ``path`` and its summary and evaluation beside it (``.json``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    outcome.result.model.save(path)
+    details = {"summary": outcome.summary.to_dict(), "params": outcome.result.params, "evaluation": outcome.evaluation}
+    path.with_suffix(".json").write_text(json.dumps(details, indent=1) + "\n")

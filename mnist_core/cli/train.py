@@ -1,0 +1,87 @@
+"""``train``: train a preset with live progress, evaluate it, save the run, print one JSON line."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from mnist_core.cli.common import data_option, keras_file, learning_rate, non_negative_int, positive_int, print_json
+from mnist_core.config import PRESETS
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    train = commands.add_parser("train", parents=[data_option()], help="train a preset, evaluate it, save the run")
+    train.add_argument("--preset", required=True, choices=list(PRESETS))
+    train.add_argument("--epochs", type=positive_int)
+    train.add_argument("--batch-size", type=positive_int)
+    train.add_argument("--learning-rate", type=learning_rate)
+    train.add_argument("--seed", type=non_negative_int)
+    train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                       help="turn the preset's augmentation on or off")
+    train.add_argument("--export", type=keras_file, metavar="FILE.keras",
+                       help="also write the model here, with its evaluation in FILE.json")
+    train.set_defaults(handler=cmd_train)
+
+
+class _ProgressPrinter:
+    """Readable progress on stderr: an updating line on a terminal, one line per epoch always."""
+
+    def __init__(self):
+        self.stream = sys.stderr  # looked up now: silence_native_logs() may have replaced it
+        self.live = self.stream.isatty()
+        self.line_start = "\r" if self.live else ""
+
+    def __call__(self, event) -> None:
+        if event.kind == "batch" and self.live:
+            self.stream.write(
+                f"\repoch {event.epoch}/{event.epochs}  batch {event.batch}/{event.batches}  "
+                f"loss {event.loss:.4f}  acc {event.accuracy:.4f}  "
+                f"{event.images_per_second:,.0f} img/s  eta {event.eta_seconds:.0f}s "
+            )
+        elif event.kind == "epoch":
+            self.stream.write(
+                f"{self.line_start}epoch {event.epoch}/{event.epochs}  "
+                f"loss {event.loss:.4f}  acc {event.accuracy:.4f}  "
+                f"val_loss {event.val_loss:.4f}  val_acc {event.val_accuracy:.4f}  "
+                f"{event.elapsed_seconds:.1f}s  {event.images_per_second:,.0f} img/s\n"
+            )
+        self.stream.flush()
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from mnist_core.config import get_preset
+    from mnist_core.data import get_data_batch
+    from mnist_core.runs import export_model, train_evaluate_save
+
+    preset = get_preset(
+        args.preset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        augment=args.augment,
+    )
+    splits, _ = get_data_batch(args.data, seed=preset.seed)
+    print(f"training {preset.name}: {preset.epochs} epochs, batch {preset.batch_size}, "
+          f"learning rate {preset.learning_rate}, seed {preset.seed} (Ctrl-C cancels)", file=sys.stderr)
+    cancel = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    outcome = train_evaluate_save(preset, splits, on_event=_ProgressPrinter(), cancel=cancel)
+    summary = outcome.summary
+    if outcome.result.cancelled:
+        print(f"cancelled after {summary.epochs} complete epochs; nothing was saved", file=sys.stderr)
+        print_json(summary)
+        return 130
+    print(f"test accuracy {summary.test_accuracy:.4f}, saved run {summary.run_id} to {summary.location}",
+          file=sys.stderr)
+    if summary.spooled:
+        print("the store was unreachable: the run is kept locally and will be uploaded by "
+              "`python -m mnist_core store sync`", file=sys.stderr)
+    if args.export:
+        export_model(outcome, args.export)
+        print_json({**summary.to_dict(), "exported": str(args.export)})
+        return 0
+    print_json(summary)
+    return 0
