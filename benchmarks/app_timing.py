@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import median, write_result
-from mnist_core.serve import running_app
+from tests.support.app_server import running_app
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]

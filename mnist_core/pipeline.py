@@ -31,7 +31,6 @@ from mnist_core.errors import MnistError
 
 DEFAULT_IMAGE = "mnist-studio:latest"
 DEFAULT_SECRET = "mnist-store"
-DEFAULT_EXPERIMENT = "mnist-studio"
 PIPELINE_NAME = "mnist-studio"
 SECRET_KEYS = ("MINIO_ACCESS_KEY", "MINIO_SECRET_KEY")
 HOST_TIMEOUT_SECONDS = 5.0

@@ -12,7 +12,7 @@ import shutil
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from mnist_core.serve import running_app
+from tests.support.app_server import running_app
 
 WAIT_MS = 60_000  # for any element or expectation: a busy machine can be slow
 CHROMIUM_ARGS = [

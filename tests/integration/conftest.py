@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from mnist_core import config
-from tests.images import encoded, png_header_only
+from tests.support.images import encoded, png_header_only
 
 ASSETS = config.ASSETS_DIR
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 from PIL import Image
 
 from mnist_core import config
 from mnist_core.cli import main
+from tests.support.processes import run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -20,13 +19,7 @@ SAMPLES = sorted(config.ASSETS_DIR.glob("sample_*_*.*"))
 
 
 def predict(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mnist_core", "predict", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT)},
-    )
+    return run_cli("predict", *args)
 
 
 def json_lines(result: subprocess.CompletedProcess) -> list[dict]:

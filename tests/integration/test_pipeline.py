@@ -10,8 +10,6 @@ import hashlib
 import json
 import os
 import secrets
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,16 +21,12 @@ import yaml
 from mnist_core import config
 from mnist_core.pipeline import compile_pipeline
 from mnist_core.store import MinioSettings, MinioStore
+from tests.support.processes import run_cli
 
 STEPS = ["get-data-batch", "reshape-data", "model-building"]
 IMAGE = "registry.example.org/mnist-studio:1.2"
 ACCESS_KEY, SECRET_KEY = "test-access-key", "test-secret-key"
 
-
-def run_cli(*args: str, env: dict, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mnist_core", *args], capture_output=True, text=True, timeout=timeout, env=env
-    )
 
 
 # ---------------------------------------------------------------- compiled for a cluster

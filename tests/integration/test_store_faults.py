@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import socket
 import subprocess
 import sys
@@ -20,19 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from mnist_core import cli, config
+from mnist_core import cli
 from mnist_core.errors import StoreError
 from mnist_core.store import MANIFEST, StoreUnavailableError
+from tests.support.processes import free_port, run_cli
 
 pytestmark = pytest.mark.slow
 
 SECRET = "wrong-secret-never-printed"
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: float = 20.0) -> None:
@@ -265,14 +260,7 @@ def test_a_server_killed_mid_save_and_restarted_empty_gets_the_whole_run_from_cl
     later = store.save_run(tiny_model, **run_records)
     assert later.spooled is False
 
-    result = subprocess.run(
-        [sys.executable, "-m", "mnist_core", "store", "sync", "--json"],
-        env={**os.environ, **environment, "PYTHONPATH": str(config.PROJECT_ROOT)},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_cli("store", "sync", "--json", env=environment, cwd=tmp_path, timeout=120)
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["uploaded"] == [run_id]

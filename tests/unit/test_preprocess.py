@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from mnist_core import config
 from mnist_core.errors import ImageError, MnistError, NoDigitError
 from mnist_core.preprocess import MAX_FILE_BYTES, preprocess
-from tests.images import encoded, png_header_only
+from tests.support.images import encoded, png_header_only
 
 SIZE = (280, 280)
 STROKES = [[(70, 60), (200, 60), (120, 230)], [(95, 145), (185, 145)]]  # a crossed 7: not symmetric

@@ -1,4 +1,4 @@
-"""Serve the studio: ``streamlit run app.py`` on a loopback port, and knowing when it answers.
+"""The studio's server for tests: ``streamlit run app.py`` on a loopback port, and knowing when it answers.
 
 Users start the app themselves (the README's first command). The browser tests and the app benchmark
 need a real server on an empty local store that they can start and stop; this is the one way they do.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mnist_core import config
+from tests.support.processes import free_port
 
 STARTUP_SECONDS = 90  # the server is up in a second or two, but a busy machine can take much longer
 
@@ -28,13 +28,6 @@ class AppServer:
     url: str
     process: subprocess.Popen
     log: Path
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
