@@ -34,7 +34,7 @@ def app(store_env):
 
 
 def open_page(app: AppTest, name: str) -> AppTest:
-    app.switch_page(f"app_pages/{name}.py").run()
+    app.switch_page(f"pages/{name}.py").run()
     assert not app.exception, app.exception
     return app
 

@@ -12,6 +12,8 @@ from mnist_core.errors import MnistError
 from mnist_core.figures import Curve, training_curves
 from mnist_core.jobs import JobState
 
+app_common.run_inside_app()
+
 REFRESH_SECONDS = 1.0
 
 jobs = app_common.training_jobs()

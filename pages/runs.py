@@ -5,6 +5,8 @@ import streamlit as st
 
 import app_common
 
+app_common.run_inside_app()
+
 st.title("Runs")
 if "deleted" in st.session_state:
     st.toast(f"Deleted run {st.session_state.pop('deleted')}.", icon=":material/delete:")

@@ -7,6 +7,8 @@ from mnist_core import config, figures
 from mnist_core.errors import ImageError, NoDigitError
 from mnist_core.predict import FileResult, Prediction
 
+app_common.run_inside_app()
+
 CANVAS_SIZE = 280
 PICTURE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
 SAMPLES = sorted(path for path in config.ASSETS_DIR.iterdir() if path.suffix.lstrip(".") in PICTURE_TYPES)

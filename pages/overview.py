@@ -8,6 +8,8 @@ from mnist_core import config
 from mnist_core.data import sample_indices
 from mnist_core.figures import montage
 
+app_common.run_inside_app()
+
 st.title("MNIST digit-recognition studio")
 st.markdown(
     "Train small convolutional networks on **MNIST**, the 70,000 handwritten digits every vision "

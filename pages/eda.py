@@ -7,6 +7,8 @@ import streamlit as st
 import app_common
 from mnist_core import config, data, figures
 
+app_common.run_inside_app()
+
 DIGITS = list(range(config.NUM_CLASSES))
 
 

@@ -10,6 +10,8 @@ import streamlit as st
 import app_common
 from mnist_core import figures
 
+app_common.run_inside_app()
+
 BASELINE = "baseline"
 GALLERY_COLUMNS = 8
 
