@@ -19,6 +19,13 @@ TEST_SIZE = 10_000
 VALIDATION_SIZE = 6_000
 DEFAULT_SEED = 42
 
+# The allowed hyperparameters, in one place: get_preset checks them, the CLI's arguments and the
+# Train page's number inputs offer exactly these ranges. The learning rate must be above 0.
+MIN_EPOCHS, MAX_EPOCHS = 1, 200
+MIN_BATCH_SIZE, MAX_BATCH_SIZE = 1, 8192
+MAX_LEARNING_RATE = 1.0
+MAX_SEED = 2**32 - 1  # NumPy's seeds are 32-bit
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_MODEL = PROJECT_ROOT / "models" / "baseline.keras"  # evaluation beside it, in baseline.json
 ASSETS_DIR = PROJECT_ROOT / "assets"
@@ -136,12 +143,14 @@ def get_preset(
     elif augment is True and preset.augmentation == Augmentation():
         overrides["augmentation"] = STANDARD_AUGMENTATION
     preset = replace(preset, **overrides)
-    if not 1 <= preset.epochs <= 200:
-        raise ConfigError(f"epochs must be between 1 and 200, got {preset.epochs}")
-    if not 1 <= preset.batch_size <= 8192:
-        raise ConfigError(f"batch size must be between 1 and 8192, got {preset.batch_size}")
-    if not 0 < preset.learning_rate <= 1:
-        raise ConfigError(f"learning rate must be in (0, 1], got {preset.learning_rate}")
-    if preset.seed < 0:
-        raise ConfigError(f"seed must be non-negative, got {preset.seed}")
+    if not MIN_EPOCHS <= preset.epochs <= MAX_EPOCHS:
+        raise ConfigError(f"epochs must be between {MIN_EPOCHS} and {MAX_EPOCHS}, got {preset.epochs}")
+    if not MIN_BATCH_SIZE <= preset.batch_size <= MAX_BATCH_SIZE:
+        raise ConfigError(
+            f"batch size must be between {MIN_BATCH_SIZE} and {MAX_BATCH_SIZE}, got {preset.batch_size}"
+        )
+    if not 0 < preset.learning_rate <= MAX_LEARNING_RATE:
+        raise ConfigError(f"learning rate must be in (0, {MAX_LEARNING_RATE:g}], got {preset.learning_rate}")
+    if not 0 <= preset.seed <= MAX_SEED:
+        raise ConfigError(f"seed must be between 0 and {MAX_SEED}, got {preset.seed}")
     return preset

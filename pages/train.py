@@ -7,6 +7,7 @@ the tab leaves it training, and coming back shows it again, live or finished.
 import streamlit as st
 
 import app_common
+from mnist_core import config
 from mnist_core.config import PRESETS, Augmentation, get_preset
 from mnist_core.errors import MnistError
 from mnist_core.figures import Curve, training_curves
@@ -138,10 +139,16 @@ preset = PRESETS[name]
 st.caption(preset.description)
 with st.form("train"):
     epochs_col, batch_col, rate_col = st.columns(3)
-    epochs = epochs_col.number_input("Epochs", 1, 200, preset.epochs, key=f"epochs_{name}")
-    batch_size = batch_col.number_input("Batch size", 1, 8192, preset.batch_size, step=32, key=f"batch_{name}")
-    learning_rate = rate_col.number_input(
-        "Learning rate", 0.0001, 1.0, preset.learning_rate, step=0.0005, format="%.4f", key=f"rate_{name}"
+    # The ranges are config's, the same the CLI and get_preset accept.
+    epochs = epochs_col.number_input(
+        "Epochs", config.MIN_EPOCHS, config.MAX_EPOCHS, preset.epochs, key=f"epochs_{name}"
+    )
+    batch_size = batch_col.number_input(
+        "Batch size", config.MIN_BATCH_SIZE, config.MAX_BATCH_SIZE, preset.batch_size, step=32, key=f"batch_{name}"
+    )
+    learning_rate = rate_col.number_input(  # the smallest step the input shows; any rate above 0 trains
+        "Learning rate", 0.0001, config.MAX_LEARNING_RATE, preset.learning_rate, step=0.0005, format="%.4f",
+        key=f"rate_{name}",
     )
     augment_col, seed_col = st.columns([2, 1], vertical_alignment="bottom")
     augment = augment_col.toggle(
@@ -149,7 +156,7 @@ with st.form("train"):
         value=preset.augmentation != Augmentation(),
         key=f"augment_{name}",
     )
-    seed = seed_col.number_input("Seed", 0, 2**31 - 1, preset.seed, key=f"seed_{name}")
+    seed = seed_col.number_input("Seed", 0, config.MAX_SEED, preset.seed, key=f"seed_{name}")
     start = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
 
 if start:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from mnist_core import config
@@ -18,20 +19,27 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
+def int_between(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argument type for a whole number in ``[low, high]`` (no upper end if ``high`` is None)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least {low}, got {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at most {high}, got {value}")
+        return value
+
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got {text!r}")
+epochs = int_between(config.MIN_EPOCHS, config.MAX_EPOCHS)
+batch_size = int_between(config.MIN_BATCH_SIZE, config.MAX_BATCH_SIZE)
+seed = int_between(0, config.MAX_SEED)
+non_negative_int = int_between(0)
 
 
 def learning_rate(text: str) -> float:
@@ -39,8 +47,8 @@ def learning_rate(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a learning rate in (0, 1], got {value}")
+    if not 0 < value <= config.MAX_LEARNING_RATE:
+        raise argparse.ArgumentTypeError(f"expected a learning rate in (0, {config.MAX_LEARNING_RATE:g}], got {value}")
     return value
 
 

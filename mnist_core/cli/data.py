@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 
 from mnist_core import config
-from mnist_core.cli.common import data_option, non_negative_int, print_json
+from mnist_core.cli.common import data_option, print_json, seed
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     data = commands.add_parser("data", parents=[data_option()], help="validate MNIST and show the split counts")
-    data.add_argument("--seed", type=non_negative_int, default=config.DEFAULT_SEED)
+    data.add_argument("--seed", type=seed, default=config.DEFAULT_SEED)
     data.add_argument("--json", action="store_true", help="print one JSON object")
     data.set_defaults(handler=cmd_data)
 

@@ -7,7 +7,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from mnist_core.cli.common import Parser, learning_rate, non_negative_int, positive_int, print_json
+from mnist_core.cli.common import Parser, batch_size, epochs, learning_rate, print_json, seed
 from mnist_core.config import PRESETS
 from mnist_core.errors import StoreError
 
@@ -17,10 +17,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     pipeline_commands = pipeline.add_subparsers(dest="pipeline_command", required=True, parser_class=Parser)
     pipeline_parameters = argparse.ArgumentParser(add_help=False)
     pipeline_parameters.add_argument("--preset", default="fast", choices=list(PRESETS))
-    pipeline_parameters.add_argument("--epochs", type=positive_int)
-    pipeline_parameters.add_argument("--batch-size", type=positive_int)
+    pipeline_parameters.add_argument("--epochs", type=epochs)
+    pipeline_parameters.add_argument("--batch-size", type=batch_size)
     pipeline_parameters.add_argument("--learning-rate", type=learning_rate)
-    pipeline_parameters.add_argument("--seed", type=non_negative_int)
+    pipeline_parameters.add_argument("--seed", type=seed)
     cluster_options = argparse.ArgumentParser(add_help=False)
     cluster_options.add_argument("--image", help="the steps' image, built from the Dockerfile "
                                  "(default: mnist-studio:latest)")

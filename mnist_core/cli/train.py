@@ -7,17 +7,17 @@ import signal
 import sys
 import threading
 
-from mnist_core.cli.common import data_option, keras_file, learning_rate, non_negative_int, positive_int, print_json
+from mnist_core.cli.common import batch_size, data_option, epochs, keras_file, learning_rate, print_json, seed
 from mnist_core.config import PRESETS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     train = commands.add_parser("train", parents=[data_option()], help="train a preset, evaluate it, save the run")
     train.add_argument("--preset", required=True, choices=list(PRESETS))
-    train.add_argument("--epochs", type=positive_int)
-    train.add_argument("--batch-size", type=positive_int)
+    train.add_argument("--epochs", type=epochs)
+    train.add_argument("--batch-size", type=batch_size)
     train.add_argument("--learning-rate", type=learning_rate)
-    train.add_argument("--seed", type=non_negative_int)
+    train.add_argument("--seed", type=seed)
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                        help="turn the preset's augmentation on or off")
     train.add_argument("--export", type=keras_file, metavar="FILE.keras",
