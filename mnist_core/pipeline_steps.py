@@ -91,8 +91,4 @@ def load_step_arrays(artifact: Artifact, store: Store) -> dict[str, np.ndarray]:
 def print_epoch(event: TrainEvent) -> None:
     """One line per epoch in the step's log, which is what Kubeflow shows of a running step."""
     if event.kind == "epoch":
-        print(
-            f"epoch {event.epoch}/{event.epochs}  loss {event.loss:.4f}  acc {event.accuracy:.4f}  "
-            f"val_acc {event.val_accuracy:.4f}  {event.elapsed_seconds:.1f}s",
-            flush=True,
-        )
+        print(event.progress_line(), flush=True)

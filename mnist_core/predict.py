@@ -104,7 +104,7 @@ def _active_run() -> str | None:
 
 
 class Predictor:
-    """A model ready to predict one image at a time (the app, the CLI) or many (the pipeline)."""
+    """A model ready to predict one image at a time (the app, the CLI) or many (evaluation, batches of files)."""
 
     def __init__(self, model: keras.Model, source: str = "model"):
         self.model = model

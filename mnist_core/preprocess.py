@@ -2,8 +2,8 @@
 
 MNIST digits were made one way: the ink cropped, its longest side scaled to 20 pixels with
 anti-aliasing, then placed in a 28x28 field with its centre of mass in the middle, bright ink on
-black. A model trained on MNIST only recognises digits made the same way, so the canvas, uploads,
-the CLI and the pipeline all call :func:`preprocess`.
+black. A model trained on MNIST only recognises digits made the same way, so the canvas, uploads
+and the CLI's ``predict`` all call :func:`preprocess` (MNIST's own images need none).
 
 The steps: decode safely (size limits, EXIF rotation, transparency), shrink big photos early,
 make the ink bright, flatten uneven lighting, find the ink (threshold, then connected components

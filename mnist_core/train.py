@@ -46,6 +46,20 @@ class TrainEvent:
     val_loss: float | None = None
     val_accuracy: float | None = None
 
+    def progress_line(self) -> str:
+        """Progress in one line, for terminals and logs: the batch so far, or the epoch with its validation."""
+        if self.kind == "epoch":
+            return (
+                f"epoch {self.epoch}/{self.epochs}  loss {self.loss:.4f}  acc {self.accuracy:.4f}  "
+                f"val_loss {self.val_loss:.4f}  val_acc {self.val_accuracy:.4f}  "
+                f"{self.elapsed_seconds:.1f}s  {self.images_per_second:,.0f} img/s"
+            )
+        return (
+            f"epoch {self.epoch}/{self.epochs}  batch {self.batch}/{self.batches}  "
+            f"loss {self.loss:.4f}  acc {self.accuracy:.4f}  "
+            f"{self.images_per_second:,.0f} img/s  eta {self.eta_seconds:.0f}s"
+        )
+
     @property
     def fraction_done(self) -> float:
         return min(1.0, ((self.epoch - 1) * self.batches + self.batch) / (self.epochs * self.batches))

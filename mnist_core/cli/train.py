@@ -35,18 +35,9 @@ class _ProgressPrinter:
 
     def __call__(self, event) -> None:
         if event.kind == "batch" and self.live:
-            self.stream.write(
-                f"\repoch {event.epoch}/{event.epochs}  batch {event.batch}/{event.batches}  "
-                f"loss {event.loss:.4f}  acc {event.accuracy:.4f}  "
-                f"{event.images_per_second:,.0f} img/s  eta {event.eta_seconds:.0f}s "
-            )
+            self.stream.write(f"\r{event.progress_line()} ")
         elif event.kind == "epoch":
-            self.stream.write(
-                f"{self.line_start}epoch {event.epoch}/{event.epochs}  "
-                f"loss {event.loss:.4f}  acc {event.accuracy:.4f}  "
-                f"val_loss {event.val_loss:.4f}  val_acc {event.val_accuracy:.4f}  "
-                f"{event.elapsed_seconds:.1f}s  {event.images_per_second:,.0f} img/s\n"
-            )
+            self.stream.write(f"{self.line_start}{event.progress_line()}\n")
         self.stream.flush()
 
 
