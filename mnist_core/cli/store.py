@@ -15,25 +15,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     json_option.add_argument("--json", action="store_true", help="print JSON")
     run_argument = argparse.ArgumentParser(add_help=False)
     run_argument.add_argument("run_id", metavar="RUN", help="a run id, as `store list` shows it")
-    store_commands.add_parser(
-        "info", parents=[json_option], help="where runs are stored and whether it answers (exit 2 if not)"
-    ).set_defaults(handler=cmd_store_info)
-    store_commands.add_parser(
-        "list", parents=[json_option], help="saved runs, newest first; * marks the active one"
-    ).set_defaults(handler=cmd_store_list)
-    store_commands.add_parser(
-        "show", parents=[run_argument, json_option], help="a run's metrics, location and files"
-    ).set_defaults(handler=cmd_store_show)
-    store_commands.add_parser("delete", parents=[run_argument], help="delete a run").set_defaults(
-        handler=cmd_store_delete
-    )
-    store_commands.add_parser(
-        "activate", parents=[run_argument], help="make a run the one the app predicts with"
-    ).set_defaults(handler=cmd_store_activate)
-    store_commands.add_parser(
-        "sync", parents=[json_option], help="upload runs kept locally while the store was unreachable"
-    ).set_defaults(handler=cmd_store_sync)
-
+    for name, parents, handler, help_text in (
+        ("info", [json_option], cmd_store_info, "where runs are stored and whether it answers (exit 2 if not)"),
+        ("list", [json_option], cmd_store_list, "saved runs, newest first; * marks the active one"),
+        ("show", [run_argument, json_option], cmd_store_show, "a run's metrics, location and files"),
+        ("delete", [run_argument], cmd_store_delete, "delete a run"),
+        ("activate", [run_argument], cmd_store_activate, "make a run the one the app predicts with"),
+        ("sync", [json_option], cmd_store_sync, "upload runs kept locally while the store was unreachable"),
+    ):
+        store_commands.add_parser(name, parents=parents, help=help_text).set_defaults(handler=handler)
 
 def number(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
