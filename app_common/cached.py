@@ -8,24 +8,21 @@ Everything expensive is made once per server process and reused by every session
 * ``st.cache_data`` for small results that each caller gets a copy of: statistics, run records,
   evaluations. Run records expire after a few seconds, since the CLI or another tab may change them.
 
-TensorFlow is imported only inside the functions that need a model, so pages without one start fast.
+TensorFlow is imported only when a model loads (:mod:`mnist_core.predict` defers it), so pages without one start fast.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from mnist_core import config, data
 from mnist_core.errors import StoreError
 from mnist_core.jobs import TrainingJobs
+from mnist_core.predict import ModelChoice, Predictor, resolve
 from mnist_core.runs import RunSummary
 from mnist_core.store import Health, Store, SyncReport, get_store
-
-if TYPE_CHECKING:
-    from mnist_core.predict import Predictor
 
 RUNS_TTL_SECONDS = 15
 HEALTH_TTL_SECONDS = 30
@@ -69,8 +66,13 @@ def run_details(run_id: str) -> dict:
     return store().get_run(run_id)
 
 
-def model_in_use() -> str | None:
-    """The active run's id, or None for the bundled baseline; the baseline also stands in while the store is down."""
+def model_in_use() -> ModelChoice:
+    """The model that predicts (:func:`mnist_core.predict.resolve` with the cached active run)."""
+    return resolve(active_run=_active_run_or_warn)
+
+
+def _active_run_or_warn() -> str | None:
+    """The active run's id; None while the store is down, when the bundled baseline stands in."""
     try:
         return active_run_id()
     except StoreError as error:
@@ -111,14 +113,9 @@ def has_baseline() -> bool:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def predictor(run_id: str | None) -> Predictor:
-    """A ready predictor for a run, or for the bundled baseline when ``run_id`` is None."""
-    from mnist_core.models import load_model_file
-    from mnist_core.predict import Predictor
-
-    if run_id is None:
-        return Predictor(load_model_file(config.BUNDLED_MODEL), "bundled baseline")
-    return Predictor(store().load_run_model(run_id), f"run {run_id}")
+def predictor(choice: ModelChoice) -> Predictor:
+    """A ready predictor for the chosen model (see :func:`model_in_use`)."""
+    return Predictor(choice.load(store()), choice.description)
 
 
 @st.cache_data(show_spinner=False)

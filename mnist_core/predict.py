@@ -1,27 +1,31 @@
 """Prediction: which model to use, and the digit it sees in an image.
 
-:func:`resolve_model` turns what a user names (a ``.keras`` file, a run id, or nothing: the
-active run, else the bundled baseline) into a model. :class:`Predictor` wraps that model in a
-traced function, so one image costs one small graph call rather than a ``model.predict`` setup,
-and sends every image through :func:`mnist_core.preprocess.preprocess` first.
+:func:`resolve` turns what a user names (a ``.keras`` file, a run id, or nothing: the active run,
+else the bundled baseline) into a :class:`ModelChoice`: the one home of that rule, used by the CLI and
+the app alike. :class:`Predictor` wraps the chosen model in a traced function, so one image costs one
+small graph call rather than a ``model.predict`` setup, and sends every image through
+:func:`mnist_core.preprocess.preprocess` first.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from mnist_core import config
 from mnist_core.data import as_model_input
 from mnist_core.errors import ImageError, ModelError, StoreError
-from mnist_core.models import load_model_file
 from mnist_core.preprocess import ImageSource, preprocess
+
+if TYPE_CHECKING:  # TensorFlow loads when a model does: pages that only choose a model start fast
+    import keras
+
+    from mnist_core.store import Store
 
 BATCH_SIZE = 1024
 
@@ -62,30 +66,58 @@ class FileResult:
 # ---------------------------------------------------------------- choosing a model
 
 
-def resolve_model(ref: str | None = None) -> keras.Model:
-    """The model ``ref`` names: a ``.keras`` path or a run id; None means the active run, else the baseline."""
-    return _resolve(ref)[0]
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which model predicts: a saved run, a ``.keras`` file, or (neither given) the bundled baseline.
 
+    Cheap to make and hashable, so the app can key its cached predictors on it; :meth:`load` does the work.
+    """
 
-def _resolve(ref: str | None) -> tuple[keras.Model, str]:
-    """The model and a short description of where it came from."""
-    from mnist_core.store import RUN_ID_PATTERN, get_store
+    run_id: str | None = None
+    path: Path | None = None
+    active: bool = False  # the run is the active one, chosen because nothing was named
 
-    if ref is None:
-        active = _active_run()
-        if active is not None:
-            return get_store().load_run_model(active), f"run {active} (active)"
+    @property
+    def description(self) -> str:
+        if self.run_id is not None:
+            return f"run {self.run_id} (active)" if self.active else f"run {self.run_id}"
+        if self.path is not None:
+            return str(self.path)
+        return "bundled baseline"
+
+    def load(self, store: Store | None = None) -> keras.Model:
+        """The chosen model, read from ``store`` (by default the configured one) when it is a run."""
+        from mnist_core.models import load_model_file
+        from mnist_core.store import get_store
+
+        if self.run_id is not None:
+            return (store or get_store()).load_run_model(self.run_id)
+        if self.path is not None:
+            return load_model_file(self.path)
         if not config.BUNDLED_MODEL.is_file():
             raise ModelError(
                 f"no model to predict with: no run is active and the bundled {config.BUNDLED_MODEL.name} is "
                 "missing; train one with `python -m mnist_core train --preset fast`"
             )
-        return load_model_file(config.BUNDLED_MODEL), "bundled baseline"
+        return load_model_file(config.BUNDLED_MODEL)
+
+
+def resolve(ref: str | None = None, *, active_run: Callable[[], str | None] | None = None) -> ModelChoice:
+    """The model ``ref`` names: a ``.keras`` path or a run id; None means the active run, else the baseline.
+
+    ``active_run`` says which run is active (the app passes its cached lookup); by default the store is asked,
+    and an unreachable store means the baseline, with a warning in the log.
+    """
+    from mnist_core.store import RUN_ID_PATTERN
+
+    if ref is None:
+        active = (active_run or _active_run)()
+        return ModelChoice(run_id=active, active=True) if active is not None else ModelChoice()
     path = Path(ref).expanduser()
     if path.suffix == ".keras" or path.exists():
-        return load_model_file(path), str(path)
+        return ModelChoice(path=path)
     if RUN_ID_PATTERN.fullmatch(ref):
-        return get_store().load_run_model(ref), f"run {ref}"
+        return ModelChoice(run_id=ref)
     raise ModelError(f"{ref!r} is neither a .keras file nor a run id")
 
 
@@ -107,6 +139,8 @@ class Predictor:
     """A model ready to predict one image at a time (the app, the CLI) or many (evaluation, batches of files)."""
 
     def __init__(self, model: keras.Model, source: str = "model"):
+        import tensorflow as tf
+
         self.model = model
         self.source = source
         try:
@@ -128,9 +162,9 @@ class Predictor:
 
     @classmethod
     def load(cls, ref: str | None = None) -> Predictor:
-        """A predictor for the model ``ref`` names (see :func:`resolve_model`)."""
-        model, source = _resolve(ref)
-        return cls(model, source)
+        """A predictor for the model ``ref`` names (see :func:`resolve`)."""
+        choice = resolve(ref)
+        return cls(choice.load(), choice.description)
 
     def predict_image(self, source: ImageSource) -> Prediction:
         """The digit in one picture (bytes, path, PIL image or array); raises ImageError or NoDigitError."""

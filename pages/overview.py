@@ -31,7 +31,7 @@ if report.ok:
     st.caption(f":green[:material/verified:] The data passed all {len(report.checks)} validation checks.")
 
 st.subheader("The model in use")
-active = app_common.model_in_use()
+active = app_common.model_in_use().run_id
 if active is not None:
     summary = app_common.run_details(active)["summary"]
     accuracy_col, details_col = st.columns([1, 3])

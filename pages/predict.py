@@ -5,7 +5,7 @@ import streamlit as st
 import app_common
 from mnist_core import config, figures
 from mnist_core.errors import ImageError, NoDigitError
-from mnist_core.predict import FileResult, Prediction
+from mnist_core.predict import FileResult, ModelChoice, Prediction
 
 app_common.run_inside_app()
 
@@ -15,10 +15,10 @@ SAMPLES = sorted(path for path in config.ASSETS_DIR.iterdir() if path.suffix.lst
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def read_picture(name: str, picture: bytes, model_id: str | None) -> FileResult:
+def read_picture(name: str, picture: bytes, choice: ModelChoice) -> FileResult:
     """One picture's prediction or what is wrong with it; the same bytes and model give the same answer."""
     try:
-        return FileResult(name, prediction=app_common.predictor(model_id).predict_image(picture))
+        return FileResult(name, prediction=app_common.predictor(choice).predict_image(picture))
     except ImageError as error:
         return FileResult(name, error=str(error))
 
@@ -35,11 +35,11 @@ def show_prediction(prediction: Prediction, key: str, original: bytes | None = N
     st.plotly_chart(figures.probability_bars(prediction.probabilities), key=key, config={"displayModeBar": False})
 
 
-def show_pictures(pictures: list[tuple[str, bytes]], model_id: str | None, key: str) -> None:
+def show_pictures(pictures: list[tuple[str, bytes]], choice: ModelChoice, key: str) -> None:
     """A card per picture, two to a row; a picture that cannot be read gets a short message instead."""
     columns = st.columns(2)
     for position, (name, picture) in enumerate(pictures):
-        result = read_picture(name, picture, model_id)
+        result = read_picture(name, picture, choice)
         with columns[position % 2].container(border=True):
             st.markdown(f"**{name}**")
             if result.prediction is None:
@@ -50,12 +50,12 @@ def show_pictures(pictures: list[tuple[str, bytes]], model_id: str | None, key: 
 
 st.title("Predict")
 
-model_id = app_common.model_in_use()
-if model_id is None and not app_common.has_baseline():
+choice = app_common.model_in_use()
+if choice.run_id is None and not app_common.has_baseline():
     st.info("There is no model yet: train one and make it active.", icon=":material/info:")
     st.page_link(app_common.PAGES["train"].path, label="Train a model", icon=":material/model_training:")
     st.stop()
-model = app_common.predictor(model_id)
+model = app_common.predictor(choice)
 st.caption(f"Predicting with the {model.source}. Every picture is cropped, scaled and centred the way MNIST was.")
 
 draw_tab, upload_tab, samples_tab = st.tabs(["Draw", "Upload", "Samples"])
@@ -91,7 +91,7 @@ with upload_tab:
         "Pictures of handwritten digits, one digit each", type=PICTURE_TYPES, accept_multiple_files=True, key="uploads"
     )
     if uploads:
-        show_pictures([(upload.name, upload.getvalue()) for upload in uploads], model_id, key="upload")
+        show_pictures([(upload.name, upload.getvalue()) for upload in uploads], choice, key="upload")
     else:
         st.caption("Photos of a digit on paper work too: the ink is found, cropped and centred.")
 
@@ -100,4 +100,4 @@ with samples_tab:
     if st.button("Try the sample pictures", icon=":material/photo_library:", key="try_samples"):
         st.session_state.show_samples = True
     if st.session_state.get("show_samples"):
-        show_pictures([(path.name, path.read_bytes()) for path in SAMPLES], model_id, key="sample")
+        show_pictures([(path.name, path.read_bytes()) for path in SAMPLES], choice, key="sample")

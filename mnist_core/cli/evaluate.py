@@ -18,9 +18,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from mnist_core.data import load_mnist
     from mnist_core.evaluate import evaluate
-    from mnist_core.predict import resolve_model
+    from mnist_core.predict import resolve
 
-    model = resolve_model(args.model)
+    model = resolve(args.model).load()
     _, test = load_mnist(args.data)
     evaluation = evaluate(model, test.images, test.labels, mistakes=args.mistakes)
     if args.json:

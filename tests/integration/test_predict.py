@@ -18,7 +18,7 @@ from PIL import Image, ImageFilter
 
 from mnist_core import config
 from mnist_core.errors import ModelError, NoDigitError
-from mnist_core.predict import Predictor, resolve_model
+from mnist_core.predict import ModelChoice, Predictor, resolve
 from mnist_core.preprocess import preprocess
 
 pytestmark = pytest.mark.slow
@@ -91,8 +91,12 @@ def test_files_that_cannot_be_read_are_reported_and_the_rest_predicted(predictor
 # ---------------------------------------------------------------- choosing the model
 
 
-def test_a_model_is_found_by_path(digit_model_path):
-    assert resolve_model(str(digit_model_path)).output_shape == (None, 10)
+def test_a_model_is_found_by_path_and_reads_a_known_digit(digit_model_path, mnist_test):
+    choice = resolve(str(digit_model_path))
+    assert choice == ModelChoice(path=digit_model_path) and choice.description == str(digit_model_path)
+    first_seven = int(np.flatnonzero(mnist_test.labels == 7)[0])
+    probabilities = choice.load().predict(mnist_test.images[first_seven][None, ..., None] / 255, verbose=0)[0]
+    assert abs(probabilities.sum() - 1) < 1e-4 and probabilities.argmax() == 7
 
 
 @pytest.mark.parametrize(
@@ -105,7 +109,7 @@ def test_a_model_is_found_by_path(digit_model_path):
 )
 def test_a_model_that_cannot_be_loaded_gets_a_clear_error(ref, fragment):
     with pytest.raises(ModelError, match=fragment):
-        resolve_model(ref)
+        resolve(ref).load()
 
 
 def test_runs_are_found_by_id_and_the_active_one_is_the_default(store_env, tiny_model, run_records):
@@ -113,8 +117,9 @@ def test_runs_are_found_by_id_and_the_active_one_is_the_default(store_env, tiny_
 
     store = get_store()
     run_id = store.save_run(tiny_model, **run_records).run_id
-    assert resolve_model(run_id).count_params() == tiny_model.count_params()
+    assert resolve(run_id).load().count_params() == tiny_model.count_params()
     store.set_active(run_id)
+    assert resolve() == ModelChoice(run_id=run_id, active=True)
     predictor = Predictor.load()
     assert predictor.source == f"run {run_id} (active)"
     probabilities = predictor.predict_batch(np.zeros((2, 28, 28), np.uint8))  # tiny_model gives logits
@@ -125,6 +130,8 @@ def test_without_an_active_run_the_bundled_baseline_is_used(store_env, monkeypat
 
     monkeypatch.setattr(config, "BUNDLED_MODEL", digit_model_path)
     assert Predictor.load().source == "bundled baseline"
+    assert resolve(active_run=lambda: None) == ModelChoice()
+    assert resolve(active_run=lambda: "20260101T000000Z-0123abcd").description.endswith("(active)")
     monkeypatch.setattr(config, "BUNDLED_MODEL", tmp_path / "baseline.keras")
     with pytest.raises(ModelError, match="no run is active"):
         Predictor.load()
