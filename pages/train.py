@@ -21,13 +21,11 @@ jobs = app_common.training_jobs()
 
 
 def progress_text(job: JobState) -> str:
+    """The job's stage, or while it trains the same progress line the CLI and the pipeline print."""
     event = job.progress
     if job.status == "cancelling" or event is None or event.kind not in ("batch", "epoch"):
         return f"{job.stage}…"
-    return (
-        f"Epoch {event.epoch}/{event.epochs} · batch {event.batch}/{event.batches} · "
-        f"{event.images_per_second:,.0f} images/s · about {app_common.duration(event.eta_seconds)} left"
-    )
+    return event.progress_line()
 
 
 def curves(job: JobState) -> list[Curve]:
