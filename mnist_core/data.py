@@ -1,7 +1,7 @@
 """MNIST data: load, validate, split, reshape, and the statistics the EDA page shows.
 
 The pipeline's first two steps are plain functions here: :func:`get_data_batch` (load,
-validate, split) and :func:`reshape_data` (to ``(N, 28, 28, 1)`` float32 in [0, 1]).
+validate, split) and :func:`reshape_data` (to ``(N, 28, 28, 1)``, still uint8).
 """
 
 from __future__ import annotations
@@ -230,16 +230,25 @@ def get_data_batch(
 
 
 def reshape_data(images: np.ndarray) -> np.ndarray:
-    """Pipeline step 2: ``(N, 28, 28)`` uint8 to ``(N, 28, 28, 1)`` float32 in [0, 1]."""
+    """Pipeline step 2: ``(28, 28)`` or ``(N, 28, 28)`` images to the ``(N, 28, 28, 1)`` the network takes.
+
+    The pixels stay uint8, the one format images are stored and handed around in (a quarter of the
+    bytes of floats); :func:`as_model_input` scales them as they go into the model.
+    """
     images = np.asarray(images)
     if images.ndim == 2:
         images = images[None]
-    return (images.astype(np.float32) / 255.0)[..., None]
+    return images[..., None] if images.ndim == 3 else images
 
 
 def as_model_input(images: np.ndarray) -> np.ndarray:
-    """Accept raw uint8 ``(N, 28, 28)`` or already reshaped float ``(N, 28, 28, 1)`` images."""
-    return reshape_data(images) if images.dtype == np.uint8 else np.asarray(images, dtype=np.float32)
+    """What the model reads: uint8 images (0..255) reshaped and scaled to float32 in [0, 1]; floats as they are.
+
+    Floats are taken as already in [0, 1], which is what :func:`mnist_core.preprocess.preprocess` gives.
+    """
+    if images.dtype == np.uint8:
+        return reshape_data(images).astype(np.float32) / np.float32(255)
+    return np.asarray(images, dtype=np.float32)
 
 
 # ---------------------------------------------------------------- statistics for EDA

@@ -61,7 +61,7 @@ def get_data_batch(seed: int, store_endpoint: str, store_bucket: str, splits: Ou
 
 
 def reshape_data(store_endpoint: str, store_bucket: str, splits: Input[Dataset], reshaped: Output[Dataset]):
-    """Reshape every split's images to (N, 28, 28, 1) float32 in [0, 1]; store them."""
+    """Reshape every split's images to (N, 28, 28, 1), still uint8 (training scales them); store them."""
     from mnist_core import data
     from mnist_core.pipeline_steps import load_step_arrays, open_store, save_step_arrays
 

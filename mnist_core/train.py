@@ -231,8 +231,8 @@ def train(
 ) -> TrainResult:
     """Build the preset's model and fit it; returns what it has even when cancelled.
 
-    ``train_data`` and ``validation_data`` are ``(images, labels)``, images either raw uint8
-    ``(N, 28, 28)`` or the output of :func:`mnist_core.data.reshape_data`.
+    ``train_data`` and ``validation_data`` are ``(images, labels)``, images uint8 ``(N, 28, 28)`` or
+    ``(N, 28, 28, 1)`` (the output of :func:`mnist_core.data.reshape_data`), scaled by ``as_model_input``.
     """
     keras.utils.set_random_seed(preset.seed)
     images, labels = train_data

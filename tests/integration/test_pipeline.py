@@ -271,8 +271,8 @@ def test_local_run_hands_data_on_through_the_store(local_run, s3_store):
         "test_labels": config.TEST_SIZE,
     }
     images = arrays["test_images"]
-    assert images.shape == (config.TEST_SIZE, 28, 28, 1) and images.dtype == "float32"
-    assert images.min() >= 0.0 and images.max() == 1.0
+    assert images.shape == (config.TEST_SIZE, 28, 28, 1) and images.dtype == "uint8"
+    assert images.min() == 0 and images.max() == 255
 
 
 @pytest.mark.slow

@@ -146,14 +146,18 @@ def test_stratified_split_rejects_impossible_sizes():
         stratified_split(make_split(10), validation_size=10)
 
 
-def test_reshape_and_normalise():
+def test_reshape_keeps_uint8_and_the_model_input_is_scaled():
     images = np.array([[[0, 255], [51, 102]]], dtype=np.uint8).repeat(14, 1).repeat(14, 2)
     out = reshape_data(images)
-    assert out.shape == (1, 28, 28, 1) and out.dtype == np.float32
-    assert out.min() == 0.0 and out.max() == 1.0
+    assert out.shape == (1, 28, 28, 1) and out.dtype == np.uint8
+    np.testing.assert_array_equal(out[..., 0], images)
     assert reshape_data(images[0]).shape == (1, 28, 28, 1)
-    np.testing.assert_array_equal(as_model_input(images), out)  # raw images are reshaped and scaled
-    assert as_model_input(out).dtype == np.float32 and np.shares_memory(as_model_input(out), out)  # reshaped: as is
+    np.testing.assert_array_equal(reshape_data(out), out)  # already reshaped: as is
+    scaled = as_model_input(images)
+    assert scaled.shape == (1, 28, 28, 1) and scaled.dtype == np.float32
+    assert scaled.min() == 0.0 and scaled.max() == 1.0 and scaled[0, 14, 0, 0] == np.float32(51 / 255)
+    np.testing.assert_array_equal(as_model_input(out), scaled)  # raw or reshaped uint8: the same input
+    assert np.shares_memory(as_model_input(scaled), scaled)  # floats are already scaled: as is
 
 
 def test_eda_statistics():
