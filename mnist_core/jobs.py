@@ -77,7 +77,6 @@ class TrainingJobs:
         self._lock = threading.Lock()
         self._state: JobState | None = None
         self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def latest(self) -> JobState | None:
         """The running job, else the last one to finish (so a reloaded page still sees its result)."""
@@ -93,13 +92,13 @@ class TrainingJobs:
                 )
             self._cancel = threading.Event()
             self._state = JobState(job_id=secrets.token_hex(4), preset=preset)
-            self._thread = threading.Thread(
+            thread = threading.Thread(
                 target=self._work,
                 args=(preset, splits, store, self._cancel),
                 name=f"training-{self._state.job_id}",
                 daemon=True,  # a server shutting down does not wait for a half-trained model
             )
-            self._thread.start()
+            thread.start()
             return self._state
 
     def cancel(self) -> None:
@@ -109,13 +108,6 @@ class TrainingJobs:
                 return
             self._cancel.set()
             self._state = replace(self._state, status="cancelling", stage="Stopping after the current batch")
-
-    def wait(self, timeout: float | None = None) -> JobState | None:
-        """Block until the current job ends (or ``timeout`` passes); for scripts and tests."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-        return self._state
 
     # ------------------------------------------------------------ the worker thread
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Protocol
 
 import keras
@@ -77,7 +77,6 @@ class TrainResult:
     epochs_completed: int
     cancelled: bool
     images_per_second: float
-    events: list[TrainEvent] = field(default_factory=list, repr=False)
 
     @property
     def params(self) -> dict:
@@ -162,7 +161,6 @@ class _Progress(keras.callbacks.Callback):
         super().__init__()
         self.epochs, self.batches, self.batch_size = epochs, batches, batch_size
         self.on_event, self.cancel = on_event, cancel
-        self.events: list[TrainEvent] = []
         self.epoch_seconds: list[float] = []
         self.cancelled = False
         self.images_seen = 0
@@ -187,8 +185,6 @@ class _Progress(keras.callbacks.Callback):
             eta_seconds=eta,
             **{key: float(logs[key]) for key in ("loss", "accuracy", "val_loss", "val_accuracy") if key in logs},
         )
-        if kind != "batch":
-            self.events.append(event)
         if self.on_event is not None:
             self.on_event(event)
 
@@ -268,6 +264,5 @@ def train(
         epochs_completed=completed,
         cancelled=progress.cancelled,
         images_per_second=progress.images_seen / train_seconds if train_seconds else 0.0,
-        events=progress.events,
     )
     return result

@@ -40,7 +40,7 @@ def test_fast_preset_learns_from_a_subsample(fast_run, mnist_splits):
 
 
 def test_progress_events_cover_the_run(fast_run):
-    result, events = fast_run
+    _, events = fast_run
     kinds = [event.kind for event in events]
     assert kinds[0] == "start" and kinds[-1] == "end"
     epochs = [event for event in events if event.kind == "epoch"]
@@ -51,7 +51,6 @@ def test_progress_events_cover_the_run(fast_run):
     assert all(event.images_per_second > 0 and event.eta_seconds >= 0 for event in batches)
     assert epochs[-1].fraction_done == 1.0
     assert events[-1].eta_seconds == 0
-    assert result.events == [event for event in events if event.kind != "batch"]
 
 
 def test_cancel_stops_mid_run_and_returns_what_it_has(small_data):

@@ -1,1 +1,1 @@
-"""Helpers only the tests and benchmarks use: made-up images, starting the app, running the CLI."""
+"""Helpers only the tests and benchmarks use: made-up images, starting the app, running the CLI, waiting for jobs."""

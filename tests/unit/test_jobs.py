@@ -13,6 +13,7 @@ from mnist_core.errors import DataError
 from mnist_core.jobs import TrainingBusyError, TrainingJobs
 from mnist_core.runs import RunSummary
 from mnist_core.train import TrainEvent
+from tests.support.jobs import wait_for_job
 
 PRESET = get_preset("fast", epochs=2)
 RUN_ID = "20261124T063012Z-3f9a1c2b"
@@ -73,7 +74,7 @@ def test_a_finished_job_keeps_its_progress_curves_and_summary(fake):
     finished = []
     jobs = TrainingJobs(on_finish=finished.append)
     jobs.start(PRESET)
-    state = jobs.wait(5)
+    state = wait_for_job(jobs)
     assert state.status == "finished" and not state.active
     assert state.summary.run_id == "20261124T063012Z-3f9a1c2b"
     assert state.message.startswith("Saved run")
@@ -93,11 +94,11 @@ def test_one_job_at_a_time_then_cancel_stops_it_without_saving(fake):
     jobs.cancel()
     assert jobs.latest().status == "cancelling"
     training.release.set()
-    state = jobs.wait(5)
+    state = wait_for_job(jobs)
     assert state.status == "cancelled"
     assert state.message == "Cancelled after 0 complete epochs; nothing was saved."
     jobs.start(PRESET)  # the slot is free again
-    assert jobs.wait(5).status == "finished"
+    assert wait_for_job(jobs).status == "finished"
 
 
 @pytest.mark.parametrize(
@@ -111,5 +112,5 @@ def test_a_failing_job_reports_a_message_not_a_traceback(fake, error, message):
     fake(fail=error)
     jobs = TrainingJobs()
     jobs.start(PRESET)
-    state = jobs.wait(5)
+    state = wait_for_job(jobs)
     assert (state.status, state.message) == ("failed", message)
