@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from mnist_core import config
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.e2e
 
 PAGES = {  # a deep link first: on a fresh server it must still run through app.py
     "eda": "Explore the data",

@@ -17,8 +17,6 @@ from streamlit.testing.v1 import AppTest
 from mnist_core import config, data
 from mnist_core.data import MnistSplits, Split
 
-pytestmark = pytest.mark.slow
-
 APP = config.PROJECT_ROOT / "app.py"
 RUN_TIMEOUT = 60  # seconds for one script run; the first one imports TensorFlow and loads MNIST
 

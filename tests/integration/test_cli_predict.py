@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 
-import pytest
 from PIL import Image
 
 from mnist_core import config
 from mnist_core.cli import main
 from tests.support.processes import run_cli
-
-pytestmark = pytest.mark.slow
 
 IMG1 = config.ASSETS_DIR / "img1.jpg"
 SAMPLES = sorted(config.ASSETS_DIR.glob("sample_*_*.*"))

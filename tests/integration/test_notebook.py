@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import nbformat
-import pytest
 from nbclient import NotebookClient
 
 from mnist_core import config
@@ -21,7 +20,6 @@ def text_of(cell) -> str:
     return "\n".join(parts)
 
 
-@pytest.mark.slow
 def test_walkthrough_runs_top_to_bottom(store_env):
     (store_env.parent / "home").mkdir(exist_ok=True)  # the kernel's HOME, for IPython's settings
     notebook = nbformat.read(NOTEBOOK, as_version=4)

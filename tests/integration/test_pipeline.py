@@ -233,7 +233,6 @@ def executor_output(root: Path, step: str) -> dict:
     return json.loads(path.read_text())
 
 
-@pytest.mark.slow
 def test_local_run_trains_a_good_model_and_saves_it_in_the_store(local_run, s3_store):
     summary, _ = local_run
     assert summary["test_accuracy"] >= 0.97, summary
@@ -248,7 +247,6 @@ def test_local_run_trains_a_good_model_and_saves_it_in_the_store(local_run, s3_s
     assert s3_store.load_run_model(summary["run_id"]).output_shape == (None, 10)
 
 
-@pytest.mark.slow
 def test_local_run_is_listed_like_any_other(local_run, s3_env):
     summary, _ = local_run
     result = run_cli("store", "list", "--json", env=s3_env, timeout=60)
@@ -256,7 +254,6 @@ def test_local_run_is_listed_like_any_other(local_run, s3_env):
     assert summary["run_id"] in [run["run_id"] for run in json.loads(result.stdout)]
 
 
-@pytest.mark.slow
 def test_local_run_hands_data_on_through_the_store(local_run, s3_store):
     _, root = local_run
     (splits,) = executor_output(root, "get-data-batch")["artifacts"]["splits"]["artifacts"]
@@ -275,7 +272,6 @@ def test_local_run_hands_data_on_through_the_store(local_run, s3_store):
     assert images.min() == 0 and images.max() == 255
 
 
-@pytest.mark.slow
 def test_local_run_gives_kubeflow_its_model_metrics_and_confusion_matrix(local_run, s3_store):
     summary, root = local_run
     outputs = executor_output(root, "model-building")
@@ -298,7 +294,6 @@ def test_local_run_gives_kubeflow_its_model_metrics_and_confusion_matrix(local_r
     assert hashlib.sha256(Path(model["uri"]).read_bytes()).hexdigest() == stored
 
 
-@pytest.mark.slow
 def test_a_failing_step_stops_the_run_with_one_last_line(s3_env, tmp_path):
     env = {**s3_env, "MNIST_NPZ": str(tmp_path / "missing.npz")}
     result = run_cli("pipeline", "run", "--local", "--pipeline-root", str(tmp_path / "root"), env=env, timeout=300)
@@ -308,7 +303,6 @@ def test_a_failing_step_stops_the_run_with_one_last_line(s3_env, tmp_path):
     assert "points to a missing file" in result.stderr  # the step's own log says why
 
 
-@pytest.mark.slow
 def test_an_unreachable_store_fails_before_any_step(s3_env, tmp_path):
     env = {**s3_env, "MINIO_ENDPOINT": "127.0.0.1:9"}
     result = run_cli("pipeline", "run", "--local", "--pipeline-root", str(tmp_path / "root"), env=env, timeout=120)

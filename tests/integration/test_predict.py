@@ -21,8 +21,6 @@ from mnist_core.errors import ModelError, NoDigitError
 from mnist_core.predict import ModelChoice, Predictor, resolve
 from mnist_core.preprocess import preprocess
 
-pytestmark = pytest.mark.slow
-
 SAMPLES = sorted(config.ASSETS_DIR.glob("sample_*_*.*"))
 
 

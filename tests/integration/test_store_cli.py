@@ -9,8 +9,6 @@ import pytest
 from mnist_core import cli
 from mnist_core.store import LocalStore, MinioSettings, MinioStore
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture
 def saved_runs(store_env, tiny_model, run_records):

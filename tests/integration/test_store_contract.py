@@ -24,8 +24,6 @@ from mnist_core.runs import RunSummary
 from mnist_core.store import ACTIVE_KEY, MANIFEST, RUN_FILES, STALE_AFTER_SECONDS, new_run_id
 from mnist_core.store import spool as spool_module
 
-pytestmark = pytest.mark.slow
-
 RUN_KEYS = {"run_id", "created", "preset", "epochs", "test_accuracy", "test_loss", "train_seconds"}
 
 

@@ -24,8 +24,6 @@ from mnist_core.errors import StoreError
 from mnist_core.store import MANIFEST, StoreUnavailableError
 from tests.support.processes import free_port, run_cli
 
-pytestmark = pytest.mark.slow
-
 SECRET = "wrong-secret-never-printed"
 
 
