@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnist_core import config, data
 from mnist_core.data import MnistSplits, Split
+from mnist_core.store import get_store
 
 APP = config.PROJECT_ROOT / "app.py"
 RUN_TIMEOUT = 60  # seconds for one script run; the first one imports TensorFlow and loads MNIST
@@ -61,13 +62,12 @@ def test_eda_reports_the_checks_and_redraws_filtered_samples(app):
     assert len(app.image) == rows_before - 8
 
 
-def test_train_page_has_the_form(app):
+def test_train_page_has_a_form_for_each_preset(app):
     open_page(app, "train")
     assert app.selectbox(key="preset").value == "fast"
-    assert app.number_input(key="epochs_fast").value == config.PRESETS["fast"].epochs
     assert {button.label for button in app.button} >= {"Start training"}
     app.selectbox(key="preset").set_value("best").run()
-    assert app.number_input(key="epochs_best").value == config.PRESETS["best"].epochs
+    assert not app.exception
     assert app.toggle(key="augment_best").value is True
 
 
@@ -123,6 +123,11 @@ def test_a_run_trained_on_the_train_page_appears_on_the_runs_page(small_mnist, a
         app.run()
     assert "is saved" in texts(app.success)
     assert {"Test accuracy", "Test loss", "Training time"} <= {m.label for m in app.metric}
+    (saved,) = get_store().list_runs()  # the fields left alone trained the preset's own values
+    params, preset = get_store().get_run(saved.run_id)["params"], config.get_preset("fast", epochs=1)
+    assert (params["preset"], params["epochs"], params["batch_size"], params["learning_rate"], params["seed"]) == (
+        "fast", 1, preset.batch_size, preset.learning_rate, preset.seed
+    )
     next(button for button in app.button if button.label == "Make it the active model").click().run()
     assert "This is the active model" in texts(app.markdown)
 

@@ -15,11 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 import pytest
 import yaml
 
-from mnist_core import config
+from mnist_core import config, data
 from mnist_core.pipeline import compile_pipeline
+from mnist_core.predict import Predictor
 from mnist_core.store import MinioSettings, MinioStore
 from tests.support.processes import run_cli
 
@@ -244,7 +246,11 @@ def test_local_run_trains_a_good_model_and_saves_it_in_the_store(local_run, s3_s
     assert len(matrix) == 10 and all(len(row) == 10 for row in matrix)
     assert sum(map(sum, matrix)) == config.TEST_SIZE
     assert run["params"]["preset"] == "fast" and run["history"]["val_accuracy"]
-    assert s3_store.load_run_model(summary["run_id"]).output_shape == (None, 10)
+    model = s3_store.load_run_model(summary["run_id"])
+    test = data.load_mnist()[1]
+    probabilities = Predictor(model).predict_batch(test.images[:200])
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    assert (probabilities.argmax(axis=1) == test.labels[:200]).mean() >= 0.95
 
 
 def test_local_run_is_listed_like_any_other(local_run, s3_env):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mnist_core.config import PRESETS, STANDARD_AUGMENTATION, Augmentation, get_preset
+from mnist_core.data import as_model_input
 from mnist_core.errors import ConfigError, ModelError
 from mnist_core.models import build_model, load_model_file
 
@@ -13,8 +14,9 @@ from mnist_core.models import build_model, load_model_file
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_builds_a_network_from_images_to_probabilities(name):
     model = build_model(PRESETS[name])
-    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
-    probabilities = np.asarray(model(np.random.default_rng(0).random((3, 28, 28, 1), np.float32)))
+    images = np.random.default_rng(0).integers(0, 256, (3, 28, 28), np.uint8)  # raw MNIST format
+    probabilities = np.asarray(model(as_model_input(images)))
+    assert probabilities.shape == (3, 10) and (probabilities >= 0).all()  # ten per image, one per digit
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 

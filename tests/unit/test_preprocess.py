@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from mnist_core import config
-from mnist_core.errors import ImageError, MnistError, NoDigitError
+from mnist_core.errors import ImageError, NoDigitError
 from mnist_core.preprocess import MAX_FILE_BYTES, preprocess
 from tests.support.images import encoded, png_header_only
 
@@ -211,8 +211,12 @@ def test_a_blank_picture_has_no_digit(picture):
         preprocess(BLANK[picture])
 
 
-def test_no_digit_is_an_image_error_with_a_user_message():
-    assert issubclass(NoDigitError, ImageError) and issubclass(ImageError, MnistError)
+def test_a_blank_picture_is_reported_like_an_unreadable_one():
+    """The CLI's ``predict`` and the Predict page catch ImageError: a blank canvas gets their one-line message."""
+    with pytest.raises(ImageError) as caught:
+        preprocess(BLANK["empty canvas"])
+    message = str(caught.value)
+    assert "no digit found" in message and "\n" not in message and len(message) < 200
 
 
 # ---------------------------------------------------------------- unreadable input
