@@ -47,18 +47,27 @@ class TrainEvent:
     val_accuracy: float | None = None
 
     def progress_line(self) -> str:
-        """Progress in one line, for terminals and logs: the batch so far, or the epoch with its validation."""
-        if self.kind == "epoch":
-            return (
-                f"epoch {self.epoch}/{self.epochs}  loss {self.loss:.4f}  acc {self.accuracy:.4f}  "
-                f"val_loss {self.val_loss:.4f}  val_acc {self.val_accuracy:.4f}  "
-                f"{self.elapsed_seconds:.1f}s  {self.images_per_second:,.0f} img/s"
+        """Progress in one line, for terminals, logs and the Train page: the batch so far, or the epoch with its
+        validation; metrics Keras has not reported yet are left out."""
+        where = f"epoch {self.epoch}/{self.epochs}"
+        if self.kind != "epoch":
+            where += f"  batch {self.batch}/{self.batches}"
+        metrics = [
+            f"{name} {value:.4f}"
+            for name, value in (
+                ("loss", self.loss),
+                ("acc", self.accuracy),
+                ("val_loss", self.val_loss),
+                ("val_acc", self.val_accuracy),
             )
-        return (
-            f"epoch {self.epoch}/{self.epochs}  batch {self.batch}/{self.batches}  "
-            f"loss {self.loss:.4f}  acc {self.accuracy:.4f}  "
-            f"{self.images_per_second:,.0f} img/s  eta {self.eta_seconds:.0f}s"
-        )
+            if value is not None
+        ]
+        rate = f"{self.images_per_second:,.0f} img/s"
+        if self.kind == "epoch":
+            timing = f"{self.elapsed_seconds:.1f}s  {rate}"
+        else:
+            timing = f"{rate}  eta {self.eta_seconds:.0f}s"
+        return "  ".join([where, *metrics, timing])
 
     @property
     def fraction_done(self) -> float:

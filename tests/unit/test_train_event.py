@@ -1,4 +1,4 @@
-"""The one progress line the CLI and the pipeline's training step print."""
+"""The one progress line the CLI, the pipeline's training step and the Train page show."""
 
 from __future__ import annotations
 
@@ -15,3 +15,8 @@ def test_an_epoch_line_adds_validation_and_time():
     assert event.progress_line() == (
         "epoch 1/5  loss 0.2000  acc 0.9400  val_loss 0.0800  val_acc 0.9751  12.3s  5,123 img/s"
     )
+
+
+def test_a_batch_before_keras_reports_metrics_still_has_a_line():
+    event = TrainEvent("batch", 1, 5, 1, 430, 0.2, 320.0, 134.0)
+    assert event.progress_line() == "epoch 1/5  batch 1/430  320 img/s  eta 134s"
