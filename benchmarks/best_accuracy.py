@@ -26,6 +26,7 @@ def measure() -> dict:
     )
     evaluation = evaluate(result.model, splits.test.images, splits.test.labels, mistakes=0)
     return {
+        "precision": result.preset.precision,
         "epochs": result.epochs_completed,
         "train_seconds": round(result.train_seconds, 2),
         "images_per_second": round(result.images_per_second),
@@ -49,6 +50,7 @@ def main() -> None:
         "median_test_accuracy": median([run["test_accuracy"] for run in runs]),
         "median_train_seconds": median([run["train_seconds"] for run in runs]),
         "epochs": runs[0]["epochs"],
+        "precision": runs[0]["precision"],
     }
     path = write_result("best_accuracy", {"summary": summary, "runs": runs})
     print(f"best: test accuracy {summary['median_test_accuracy']:.4f} in {summary['median_train_seconds']:.0f}s "

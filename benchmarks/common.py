@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+CPU_FLAGS_OF_INTEREST = {"avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile",
+                         "amx_bf16", "amx_int8"}
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -19,9 +21,14 @@ def machine() -> dict:
     """Enough about the machine to know whether two result files can be compared."""
     import tensorflow as tf
 
+    from mnist_core.precision import bfloat16_supported, cpu_flags, cpu_model
+
     return {
         "cpu_count": os.cpu_count(),
         "processor": platform.processor() or platform.machine(),
+        "cpu_model": cpu_model(),
+        "cpu_flags": sorted(cpu_flags() & CPU_FLAGS_OF_INTEREST),
+        "bfloat16_supported": bfloat16_supported(),
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "date": time.strftime("%Y-%m-%d"),

@@ -1,24 +1,27 @@
 """Training: one ``train()`` for the CLI, the app and the pipeline.
 
 It streams progress events to a callback, stops cleanly when a cancel flag is set, and is seeded.
-Data stays in memory and flows through ``tf.data`` (shuffle, batch, prefetch); the model is traced
-once and reused by every epoch.
+Data stays in memory and flows through ``tf.data`` (shuffle, batch, augment, prefetch); the model
+is traced once and reused by every epoch. The model trains in the preset's precision (mixed
+bfloat16 where the machine has it) and comes back computing in float32, ready to save and predict.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Protocol
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_core.config import Preset
+from mnist_core.augment import augment_batch
+from mnist_core.config import Augmentation, Preset
 from mnist_core.data import as_model_input
-from mnist_core.models import build_model
+from mnist_core.models import build_model, float32_copy
+from mnist_core.precision import resolve_precision
 
 BATCH_EVENT_INTERVAL_SECONDS = 0.25
 
@@ -102,13 +105,28 @@ class TrainResult:
 
 
 def make_dataset(
-    images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle_seed: int | None = None
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
+    shuffle_seed: int | None = None,
+    augmentation: Augmentation | None = None,
 ) -> tf.data.Dataset:
-    """In-memory batches, reshuffled every epoch when ``shuffle_seed`` is given, prefetched."""
+    """In-memory batches, reshuffled every epoch when ``shuffle_seed`` is given, augmented, prefetched.
+
+    Each batch is augmented with random numbers drawn from a stream seeded by ``shuffle_seed``
+    that differs every epoch, in parallel with the training step.
+    """
     dataset = tf.data.Dataset.from_tensor_slices((as_model_input(images), labels.astype(np.int32)))
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(labels), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size)
+    if augmentation is not None and augmentation.active:
+        seeds = tf.data.Dataset.random(seed=shuffle_seed or 0, rerandomize_each_iteration=True).batch(2)
+        dataset = tf.data.Dataset.zip(dataset, seeds).map(
+            lambda batch, seed: (augment_batch(batch[0], augmentation, seed), batch[1]),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def learning_rate_schedule(
@@ -239,10 +257,13 @@ def train(
     ``train_data`` and ``validation_data`` are ``(images, labels)``, images uint8 ``(N, 28, 28)`` or
     ``(N, 28, 28, 1)`` (the output of :func:`mnist_core.data.reshape_data`), scaled by ``as_model_input``.
     """
+    preset = replace(preset, precision=resolve_precision(preset.precision))  # params say which one ran
     keras.utils.set_random_seed(preset.seed)
     images, labels = train_data
     batches = -(-len(labels) // preset.batch_size)
-    train_set = make_dataset(images, labels, preset.batch_size, shuffle_seed=preset.seed)
+    train_set = make_dataset(
+        images, labels, preset.batch_size, shuffle_seed=preset.seed, augmentation=preset.augmentation
+    )
     validation_set = (
         make_dataset(*validation_data, batch_size=1024) if validation_data is not None else None
     )
@@ -266,7 +287,7 @@ def train(
     history = {key: [float(value) for value in values[:completed]] for key, values in fit.history.items()}
     history["epoch_seconds"] = [round(seconds, 3) for seconds in progress.epoch_seconds]
     result = TrainResult(
-        model=model,
+        model=float32_copy(model, preset),
         preset=preset,
         history=history,
         train_seconds=train_seconds,

@@ -9,6 +9,7 @@ import threading
 
 from mnist_core.cli.common import batch_size, data_option, epochs, keras_file, learning_rate, print_json, seed
 from mnist_core.config import PRESETS
+from mnist_core.precision import PRECISIONS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -20,6 +21,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", type=seed)
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                        help="turn the preset's augmentation on or off")
+    train.add_argument("--precision", choices=PRECISIONS, default="auto",
+                       help="bfloat16 mixed precision or float32; auto: bfloat16 where the CPU or GPU has it")
     train.add_argument("--export", type=keras_file, metavar="FILE.keras",
                        help="also write the model here, with its evaluation in FILE.json")
     train.set_defaults(handler=cmd_train)
@@ -53,10 +56,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         learning_rate=args.learning_rate,
         seed=args.seed,
         augment=args.augment,
+        precision=args.precision,
     )
     splits, _ = get_data_batch(args.data, seed=preset.seed)
     print(f"training {preset.name}: {preset.epochs} epochs, batch {preset.batch_size}, "
-          f"learning rate {preset.learning_rate}, seed {preset.seed} (Ctrl-C cancels)", file=sys.stderr)
+          f"learning rate {preset.learning_rate}, seed {preset.seed}, {preset.precision} (Ctrl-C cancels)",
+          file=sys.stderr)
     cancel = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: cancel.set())
     outcome = train_evaluate_save(preset, splits, on_event=_ProgressPrinter(), cancel=cancel)

@@ -69,6 +69,7 @@ def test_train_page_has_a_form_for_each_preset(app):
     app.selectbox(key="preset").set_value("best").run()
     assert not app.exception
     assert app.toggle(key="augment_best").value is True
+    assert app.segmented_control(key="precision").value == "auto"
 
 
 def test_evaluate_shows_the_baseline_metrics_matrix_and_mistakes(app):
@@ -113,8 +114,10 @@ def test_a_run_trained_on_the_train_page_appears_on_the_runs_page(small_mnist, a
 
     open_page(app, "train")
     app.number_input(key="epochs_fast").set_value(1)
+    app.segmented_control(key="precision").set_value("float32")
     app.button[0].click().run()  # "Start training"
     assert not app.exception and not app.error
+    assert "· float32" in texts(app.markdown)  # the run says which precision it trains in
     deadline = time.monotonic() + 120
     while "Make it the active model" not in {button.label for button in app.button}:
         assert time.monotonic() < deadline, "the training run did not finish in time"

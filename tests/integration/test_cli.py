@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from mnist_core.precision import resolve_precision
 from tests.support.processes import run_cli
 
 
@@ -39,6 +40,7 @@ def test_data_reports_validation_and_split_counts():
         (["train", "--preset", "fast", "--epochs", "two"], "whole number"),
         (["train", "--preset", "fast", "--learning-rate", "5"], "learning rate"),
         (["train", "--preset", "fast", "--seed", "-3"], "--seed"),
+        (["train", "--preset", "fast", "--precision", "float16"], "--precision"),
         (["train"], "--preset"),
         (["frobnicate"], "invalid choice"),
         ([], "required"),
@@ -92,6 +94,8 @@ def test_train_saves_a_run_to_s3_that_evaluate_list_and_export_can_use(store_env
 
     details = json.loads(exported.with_suffix(".json").read_text())
     assert details["evaluation"]["test_accuracy"] == summary["test_accuracy"]
+    assert details["params"]["precision"] == resolve_precision("auto")  # which precision ran, not "auto"
+    assert f", {resolve_precision('auto')} (Ctrl-C" in result.stderr
 
     evaluated = run_cli("evaluate", summary["run_id"], "--json", env=s3)
     assert evaluated.returncode == 0, evaluated.stderr

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
+import keras
 import numpy as np
 import pytest
 
-from mnist_core.config import get_preset
+from mnist_core.config import PRESETS, get_preset
+from mnist_core.data import as_model_input
 from mnist_core.evaluate import evaluate
+from mnist_core.models import load_model_file
+from mnist_core.precision import resolve_precision
 from mnist_core.train import train
 
 
@@ -77,3 +82,21 @@ def test_same_seed_gives_the_same_run(small_data):
     other = train(get_preset("keras-example", epochs=1, seed=6), data)
     np.testing.assert_allclose(first.history["loss"], second.history["loss"], rtol=1e-4)
     assert not np.allclose(first.history["loss"], other.history["loss"], rtol=1e-4)
+
+
+@pytest.mark.parametrize("precision", ["auto", "bfloat16", "float32"])
+def test_either_precision_learns_and_gives_a_float32_model(small_data, precision, tmp_path):
+    """Mixed bfloat16 trains as well on a subsample; what comes back, is saved and loaded predicts in float32."""
+    (images, labels), validation = small_data
+    preset = replace(PRESETS["fast"], precision=precision)  # not resolved yet: train() does it
+    result = train(preset, (images[:4000], labels[:4000]), validation)
+    assert result.params["precision"] == resolve_precision(precision)
+    assert result.history["val_accuracy"][-1] >= 0.93
+    path = tmp_path / "model.keras"
+    result.model.save(path)
+    loaded = load_model_file(path)
+    assert all(layer.compute_dtype == "float32" for layer in loaded.layers)
+    probabilities = keras.ops.convert_to_numpy(loaded(as_model_input(validation[0][:8])))
+    assert probabilities.dtype == np.float32
+    in_memory = keras.ops.convert_to_numpy(result.model(as_model_input(validation[0][:8])))
+    np.testing.assert_allclose(probabilities, in_memory, rtol=1e-6, atol=1e-7)
