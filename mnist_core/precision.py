@@ -20,30 +20,30 @@ CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 KERAS_POLICY = {"bfloat16": "mixed_bfloat16", "float32": "float32"}
 
 
-def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
-    """The feature flags of the first CPU listed in ``cpuinfo``; empty where there is no such file."""
-    try:
-        text = cpuinfo.read_text(errors="replace")
-    except OSError:
-        return set()
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "flags":
-            return set(value.split())
-    return set()
+CPUINFO = Path("/proc/cpuinfo")
 
 
-def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
-    """The CPU's marketing name, e.g. "AMD EPYC 9R14 96-Core Processor"; empty where unknown."""
+def _first_cpu_field(name: str, cpuinfo: Path) -> str:
+    """The value of ``name`` for the first CPU listed in ``cpuinfo``; empty where there is none."""
     try:
         text = cpuinfo.read_text(errors="replace")
     except OSError:
         return ""
     for line in text.splitlines():
         key, _, value = line.partition(":")
-        if key.strip() == "model name":
+        if key.strip() == name:
             return value.strip()
     return ""
+
+
+def cpu_flags(cpuinfo: Path = CPUINFO) -> set[str]:
+    """The CPU's feature flags (Linux); empty where they cannot be read."""
+    return set(_first_cpu_field("flags", cpuinfo).split())
+
+
+def cpu_model(cpuinfo: Path = CPUINFO) -> str:
+    """The CPU's marketing name, e.g. "AMD EPYC 9R14 96-Core Processor"; empty where unknown."""
+    return _first_cpu_field("model name", cpuinfo)
 
 
 def cpu_has_bfloat16(flags: set[str] | None = None) -> bool:
