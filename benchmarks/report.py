@@ -50,6 +50,36 @@ def _time_to_accuracy(result: dict) -> list[str]:
     return [*lines, ""]
 
 
+def _every_preset_in_bfloat16() -> list[str]:
+    """Each preset's final test accuracy per precision, gathered from the benchmarks and the bundled model."""
+    rows = []
+    timed = read_result("time_to_accuracy")
+    if timed:
+        rows += [(row["preset"], row["precision"], row["median_final_test_accuracy"], "time to accuracy, median")
+                 for row in timed["summary"].values()]
+    best = read_result("best_accuracy")
+    if best:
+        rows.append(("best", best["summary"].get("precision", "float32"), best["summary"]["median_test_accuracy"],
+                     "best accuracy"))
+    if BUNDLED_EVALUATION.is_file():
+        bundled = json.loads(BUNDLED_EVALUATION.read_text())
+        rows.append((bundled["params"]["preset"], bundled["params"].get("precision", "float32"),
+                     bundled["summary"]["test_accuracy"], "models/baseline.json"))
+    if not rows:
+        return []
+    return [
+        "## Every preset in bfloat16",
+        "",
+        "Final MNIST test accuracy of each preset's full recipe, by the precision it trained in.",
+        "",
+        "| preset | precision | test accuracy | from |",
+        "| --- | --- | --- | --- |",
+        *[f"| `{preset}` | {precision} | {accuracy:.4f} | {source} |"
+          for preset, precision, accuracy, source in sorted(rows)],
+        "",
+    ]
+
+
 def _bundled_model(result: dict) -> list[str]:
     """The bundled model's own figures: MNIST test from its evaluation, style shift and latency beside it."""
     bundled = json.loads(BUNDLED_EVALUATION.read_text()) if BUNDLED_EVALUATION.is_file() else None
@@ -198,6 +228,7 @@ def write_report(path: Path = REPORT) -> Path:
     for name, section in SECTIONS.items():
         result = read_result(name)
         lines += section(result) if result else [f"_{name}: not measured yet._", ""]
+    lines += _every_preset_in_bfloat16()
     lines.append(WHAT_CHANGED)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))

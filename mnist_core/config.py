@@ -167,7 +167,6 @@ def get_preset(
 
     ``precision`` "auto" becomes bfloat16 where this machine computes it natively, else float32.
     """
-
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
     preset = PRESETS[name]

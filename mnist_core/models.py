@@ -2,7 +2,8 @@
 
 ``keras_example`` is the classic Keras MNIST convnet and our baseline; ``fast`` reaches 99% test
 accuracy in the least CPU time we found; ``best`` trades time for the last tenths of a percent;
-``handwriting`` is deeper than ``fast`` but small enough to predict one image in about a millisecond.
+``handwriting`` is deeper than ``fast`` for other writers' styles, yet small enough that one upload
+is read in under 3 ms.
 
 Every network ends in :func:`output_layer`, which computes in float32 whatever the training
 precision, so probabilities and the loss stay exact under mixed bfloat16.
@@ -90,7 +91,7 @@ def best() -> list[layers.Layer]:
 def handwriting() -> list[layers.Layer]:
     """Three convs (5x5, 3x3, 3x3), pooled before BatchNorm like ``fast``, then a small dense head.
 
-    About 10 million multiply-adds per image, a third of ``best``'s, for the depth that style needs.
+    About 10.5 million multiply-adds per image (``best``: 18.7 million, ``fast``: 3.4 million).
     """
     return [
         layers.Conv2D(48, 5, use_bias=False),

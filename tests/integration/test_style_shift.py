@@ -6,9 +6,9 @@ import numpy as np
 
 from mnist_core.handwriting_sets import load_digits_photos
 
-# The first 400 of the 1,797 style-shifted photos. The bundled `handwriting` model reads them all at
-# 98.0% (benchmarks/results/style_shift.json); the `fast` model it replaced read 92.8%.
-STYLE_SHIFT_BAR = 0.96
+# The first 400 of the 1,797 style-shifted photos. The bundled `handwriting` model reads 96.8% of them
+# (94.9% of all 1,797: benchmarks/results/style_shift.json); the `fast` model it replaced read 92.3% (92.8%).
+STYLE_SHIFT_BAR = 0.95
 
 
 def test_the_bundled_model_reads_other_writers_photos(predictor, tmp_path):
