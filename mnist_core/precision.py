@@ -21,6 +21,7 @@ KERAS_POLICY = {"bfloat16": "mixed_bfloat16", "float32": "float32"}
 
 
 CPUINFO = Path("/proc/cpuinfo")
+NVIDIA_DRIVER = Path("/proc/driver/nvidia")
 
 
 def _first_cpu_field(name: str, cpuinfo: Path) -> str:
@@ -52,7 +53,12 @@ def cpu_has_bfloat16(flags: set[str] | None = None) -> bool:
 
 
 def gpu_has_bfloat16() -> bool:
-    """Whether TensorFlow sees a GPU of compute capability 8.0 or later (Ampere and newer)."""
+    """Whether TensorFlow sees a GPU of compute capability 8.0 or later (Ampere and newer).
+
+    Without an NVIDIA driver there is nothing to ask, and TensorFlow is not imported just to find that out.
+    """
+    if not NVIDIA_DRIVER.exists():
+        return False
     import tensorflow as tf
 
     for gpu in tf.config.list_physical_devices("GPU"):
@@ -64,8 +70,8 @@ def gpu_has_bfloat16() -> bool:
 
 @cache
 def bfloat16_supported() -> bool:
-    """Whether bfloat16 runs natively here, on the GPU TensorFlow will use or else on the CPU."""
-    return gpu_has_bfloat16() or cpu_has_bfloat16()
+    """Whether bfloat16 runs natively here, on the CPU or on a GPU TensorFlow will use."""
+    return cpu_has_bfloat16() or gpu_has_bfloat16()
 
 
 def resolve_precision(choice: str = "auto") -> str:

@@ -93,3 +93,8 @@ def test_the_float32_copy_predicts_like_the_mixed_model_and_is_saved_as_float32(
     assert predicted.dtype == np.float32
     np.testing.assert_allclose(predicted, keras.ops.convert_to_numpy(plain(images)), rtol=1e-6, atol=1e-7)
     assert float32_copy(plain, preset) is plain
+
+
+def test_no_nvidia_driver_means_no_gpu_to_ask(monkeypatch, tmp_path):
+    monkeypatch.setattr(precision, "NVIDIA_DRIVER", tmp_path / "no-driver")
+    assert precision.gpu_has_bfloat16() is False
