@@ -1,7 +1,8 @@
 # One image for the whole studio:
 #   - the Streamlit app, its default command (docker-compose.yml runs it next to a MinIO);
 #   - the Kubeflow pipeline's steps: KFP replaces the command with its own, which runs each step's
-#     function with this image's Python, where kfp and mnist_core are already installed.
+#     function with this image's Python, where kfp and mnist_core are already installed;
+#   - the model server, as a KServe custom predictor: `python -m mnist_core serve --host 0.0.0.0` on 8080.
 #
 #   docker build -t mnist-studio:latest .
 #   docker run --rm -p 8501:8501 mnist-studio:latest      # the app on http://localhost:8501
@@ -33,5 +34,5 @@ RUN useradd --create-home --uid 1000 studio \
     && chown studio "$MNIST_STORE_DIR"
 USER studio
 
-EXPOSE 8501
+EXPOSE 8501 8080
 CMD ["streamlit", "run", "app.py"]

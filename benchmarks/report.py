@@ -166,6 +166,62 @@ def _app(result: dict) -> list[str]:
     ]
 
 
+def _app_load(result: dict) -> list[str]:
+    timing, memory = result["stroke_to_prediction"], result["memory_mib"]
+    return [
+        "## App under load",
+        "",
+        _machine_line(result),
+        "",
+        f"{result['sessions']} browser sessions draw on the Predict page at once ({result['predictions']:,} "
+        f"predictions) while `train --preset fast` runs beside the app ({result['trainings_finished_meanwhile']} "
+        f"trainings finished meanwhile; load average {result['load_average_at_start']} at the start). Time from "
+        "releasing the mouse to the prediction shown.",
+        "",
+        "| p50 s | p90 s | p99 s | errors | memory after 100 predictions MiB | memory at the end MiB |",
+        "| --- | --- | --- | --- | --- | --- |",
+        f"| {timing['p50_ms'] / 1000:.3f} | {timing['p90_ms'] / 1000:.3f} | {timing['p99_ms'] / 1000:.3f} | "
+        f"{result['errors']} | {memory['after_100_mib']} | {memory['after_100_mib'] + result['memory_growth_mib']} |",
+        "",
+    ]
+
+
+def _serving(result: dict) -> list[str]:
+    rows = {"in_process": "in-process `Predictor.predict_image`, 32 threads",
+            "server": "`python -m mnist_core serve --no-micro-batch`",
+            "server_micro_batch": "`python -m mnist_core serve` (micro-batching, the default)"}
+    ratios, fault = result["ratios"], result["restart_mid_load"]
+    return [
+        "## Model server under load",
+        "",
+        _machine_line(result),
+        "",
+        f"{result['clients']} concurrent clients send {result['pictures']:,} MNIST test digits as 280x280 PNGs, one "
+        "picture per v1 request, over loopback; the in-process baseline reads the same pictures from as many "
+        f"threads. Medians of {result['rounds']} interleaved rounds; ratios are the medians of the ratios within "
+        f"each round. Clients and server share the same 2 cores (load average {result['load_average_at_start']} at the "
+        "start: other work was running).",
+        "",
+        "| path | pictures/s | p50 ms | p90 ms | p99 ms | errors | digits right |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *[f"| {label} | {result['load'][name]['pictures_per_second']} | {result['load'][name]['p50_ms']} | "
+          f"{result['load'][name]['p90_ms']} | {result['load'][name]['p99_ms']} | {result['load'][name]['errors']} | "
+          f"{result['load'][name]['digits_right']} |" for name, label in rows.items()],
+        "",
+        "Throughput, server with micro-batching / in-process: "
+        f"**{ratios['micro_batch_over_in_process_throughput']}x**; "
+        f"without micro-batching / in-process: **{ratios['server_over_in_process_throughput']}x**; micro-batching / "
+        f"without: **{ratios['micro_batch_over_server_throughput']}x**.",
+        "",
+        f"Restart mid-load (SIGTERM a third of the way in, then the server started again on its port): "
+        f"{fault['errors']} of {fault['requests']} requests failed ({', '.join(fault['error_kinds'])}), the longest "
+        f"failure took {fault['longest_failed_request_seconds']} s (an error, not a hang); the new server was ready "
+        f"{fault['seconds_to_ready_after_sigterm']} s after the SIGTERM, and {fault['errors_after_ready']} requests "
+        f"failed after that; the answered ones read {fault['digits_right']} digits right.",
+        "",
+    ]
+
+
 WHAT_CHANGED = """## What made it fast
 
 Measured while building, on the same machine; the numbers above are the ones to quote.
@@ -223,6 +279,8 @@ SECTIONS = {
     "best_accuracy": _best,
     "predict_latency": _latency,
     "app": _app,
+    "app_load": _app_load,
+    "serving": _serving,
 }
 
 

@@ -1,10 +1,12 @@
-"""The Kubeflow pipeline: ``get_data_batch`` -> ``reshape_data`` -> ``model_building``.
+"""The Kubeflow pipeline: ``get_data_batch`` -> ``reshape_data`` -> ``model_building`` [-> ``model_serving``].
 
 Each step is a lightweight KFP component: a function whose body imports mnist_core and calls the
 same code as the CLI and the app, run in the image built from the project's Dockerfile. Steps hand
 data to each other through the store (``data/<name>.npz``), and say where through typed ``Dataset``
 artifacts. ``model_building`` saves a run like any other (the app's Runs page and ``store list``
-show it) and also gives Kubeflow a ``Model``, ``Metrics`` and ``ClassificationMetrics`` to display.
+show it), exports it as a TensorFlow SavedModel beside it, and gives Kubeflow a ``Model``, ``Metrics``
+and ``ClassificationMetrics`` to display. With the ``deploy`` parameter on, ``model_serving`` then creates
+or updates a KServe InferenceService serving that run (see mnist_core.inference_service).
 
 Store settings: the endpoint and bucket are pipeline parameters (left empty, the step's environment
 decides, as everywhere else); the keys always come from the environment, which on a cluster is filled
@@ -28,11 +30,13 @@ from kfp.dsl import ClassificationMetrics, Dataset, Input, Metrics, Model, Outpu
 
 from mnist_core import config
 from mnist_core.errors import MnistError
+from mnist_core.pipeline_steps import SECRET_KEYS
 
 DEFAULT_IMAGE = "mnist-studio:latest"
 DEFAULT_SECRET = "mnist-store"
+DEFAULT_SERVICE = "mnist"
+DEFAULT_RUNTIME = "mnist-studio"
 PIPELINE_NAME = "mnist-studio"
-SECRET_KEYS = ("MINIO_ACCESS_KEY", "MINIO_SECRET_KEY")
 HOST_TIMEOUT_SECONDS = 5.0
 
 
@@ -94,7 +98,13 @@ def model_building(
 
     from mnist_core import config
     from mnist_core.errors import StoreError
-    from mnist_core.pipeline_steps import arrays_to_splits, load_step_arrays, open_store, print_epoch
+    from mnist_core.pipeline_steps import (
+        arrays_to_splits,
+        export_saved_model,
+        load_step_arrays,
+        open_store,
+        print_epoch,
+    )
     from mnist_core.runs import train_evaluate_save
 
     chosen = config.get_preset(
@@ -109,8 +119,11 @@ def model_building(
     print(json.dumps(summary.to_dict()), flush=True)
 
     run_id = summary.run_id
+    saved_model = export_saved_model(outcome.result.model, store, run_id)
+    print(f"SavedModel for TensorFlow Serving: {saved_model}", flush=True)
     Path(model.path).write_bytes(store.model_bytes(run_id))  # the stored model.keras, checksum verified
-    model.metadata.update({"run_id": run_id, "location": summary.location, "format": "keras", "preset": chosen.name})
+    model.metadata.update({"run_id": run_id, "location": summary.location, "format": "keras", "preset": chosen.name,
+                           "saved_model": saved_model})
     metrics.log_metric("test_accuracy", summary.test_accuracy)
     metrics.log_metric("test_loss", summary.test_loss)
     metrics.log_metric("train_seconds", summary.train_seconds)
@@ -119,6 +132,25 @@ def model_building(
         [str(digit) for digit in range(config.NUM_CLASSES)], outcome.evaluation["confusion_matrix"]
     )
     return run_id
+
+
+def model_serving(run_id: str, runtime: str, service_name: str, image: str, secret: str, store_endpoint: str,
+                  store_bucket: str) -> str:
+    """Create or update the InferenceService serving ``run_id`` in this step's namespace; returns namespace/name.
+
+    ``runtime``: ``mnist-studio`` (this image's model server, pictures in) or ``tensorflow`` (KServe's
+    TensorFlow runtime on the run's SavedModel, tensors in).
+    """
+    import json
+
+    from mnist_core.inference_service import as_manifest, deploy, service_for_run
+
+    service = service_for_run(runtime, service_name, run_id, image=image, secret=secret or None,
+                              store_endpoint=store_endpoint, store_bucket=store_bucket)
+    print(json.dumps(as_manifest(service)), flush=True)
+    where = f"{service.metadata.namespace}/{service.metadata.name}"
+    print(f"{deploy(service)} InferenceService {where} for run {run_id}", flush=True)
+    return where
 
 
 # ---------------------------------------------------------------- the pipeline
@@ -150,9 +182,14 @@ def build_pipeline(image: str = DEFAULT_IMAGE, secret: str | None = DEFAULT_SECR
         # The image already has kfp and mnist_core: nothing to pip-install when a step starts.
         return dsl.component(function, base_image=image, install_kfp_package=False)
 
-    load_step, reshape_step, training_step = map(component, (get_data_batch, reshape_data, model_building))
+    load_step, reshape_step, training_step, serving_step = map(
+        component, (get_data_batch, reshape_data, model_building, model_serving)
+    )
 
-    @dsl.pipeline(name=PIPELINE_NAME, description="MNIST: get_data_batch -> reshape_data -> model_building.")
+    @dsl.pipeline(
+        name=PIPELINE_NAME,
+        description="MNIST: get_data_batch -> reshape_data -> model_building, then model_serving if deploy is on.",
+    )
     def mnist_pipeline(
         preset: str = "fast",
         epochs: int = 0,
@@ -161,6 +198,9 @@ def build_pipeline(image: str = DEFAULT_IMAGE, secret: str | None = DEFAULT_SECR
         seed: int = config.DEFAULT_SEED,
         store_endpoint: str = "",
         store_bucket: str = "",
+        deploy: bool = False,
+        service_name: str = DEFAULT_SERVICE,
+        serving_runtime: str = DEFAULT_RUNTIME,
     ) -> str:
         store = {"store_endpoint": store_endpoint, "store_bucket": store_bucket}
         loading = load_step(seed=seed, **store)
@@ -174,8 +214,13 @@ def build_pipeline(image: str = DEFAULT_IMAGE, secret: str | None = DEFAULT_SECR
             seed=seed,
             **store,
         )
-        for task in (loading, reshaping, training):
-            task.set_caching_options(False)  # the steps write to the store, which KFP's cache cannot see
+        tasks = [loading, reshaping, training]
+        with dsl.If(deploy == True, name="deploy"):  # noqa: E712 (KFP builds the condition from ==)
+            serving = serving_step(run_id=training.outputs["Output"], runtime=serving_runtime,
+                                   service_name=service_name, image=image, secret=secret or "", **store)
+            tasks.append(serving)
+        for task in tasks:
+            task.set_caching_options(False)  # the steps write to the store or the cluster, which KFP's cache cannot see
             if secret:
                 use_secret_as_env(task, secret, SECRET_KEYS)
         return training.outputs["Output"]
@@ -191,6 +236,7 @@ def pipeline_arguments(
     seed: int | None = None,
     store_endpoint: str = "",
     store_bucket: str = "",
+    deploy: bool = False,
 ) -> dict:
     """The pipeline's arguments, checked here so a bad value fails before any step starts."""
     preset_checked = config.get_preset(
@@ -204,6 +250,7 @@ def pipeline_arguments(
         "seed": preset_checked.seed,
         "store_endpoint": store_endpoint,
         "store_bucket": store_bucket,
+        "deploy": deploy,
     }
 
 

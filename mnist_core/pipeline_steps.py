@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -19,9 +20,12 @@ from mnist_core.errors import StoreError
 from mnist_core.store import Store, get_store, new_run_id
 
 if TYPE_CHECKING:
+    import keras
+
     from mnist_core.train import TrainEvent  # TensorFlow: only the training step needs it
 
 SPLIT_NAMES = ("train", "validation", "test")
+SECRET_KEYS = ("MINIO_ACCESS_KEY", "MINIO_SECRET_KEY")  # what the Kubernetes secret holds, as the steps' env
 
 
 class Artifact(Protocol):
@@ -92,3 +96,16 @@ def print_epoch(event: TrainEvent) -> None:
     """One line per epoch in the step's log, which is what Kubeflow shows of a running step."""
     if event.kind == "epoch":
         print(event.progress_line(), flush=True)
+
+
+def export_saved_model(model: keras.Model, store: Store, run_id: str) -> str:
+    """The run's model as a TensorFlow SavedModel in ``runs/<id>/saved_model/1/``; returns where.
+
+    That numbered version folder is the layout TensorFlow Serving, KServe's standard TensorFlow
+    runtime, loads from (``storageUri`` points at ``saved_model``).
+    """
+    from mnist_core.inference_service import SAVED_MODEL_FOLDER, SAVED_MODEL_VERSION
+
+    with tempfile.TemporaryDirectory(prefix="mnist-saved-model-") as tmp:
+        model.export(tmp, format="tf_saved_model", verbose=False)
+        return store.save_run_folder(run_id, f"{SAVED_MODEL_FOLDER}/{SAVED_MODEL_VERSION}", Path(tmp))

@@ -138,11 +138,12 @@ def _active_run() -> str | None:
 class Predictor:
     """A model ready to predict one image at a time (the app, the CLI) or many (evaluation, batches of files)."""
 
-    def __init__(self, model: keras.Model, source: str = "model"):
+    def __init__(self, model: keras.Model, source: str = "model", run_id: str | None = None):
         import tensorflow as tf
 
         self.model = model
         self.source = source
+        self.run_id = run_id  # None for a model file or the bundled baseline
         try:
             input_shape = tuple(model.input_shape[1:])
             classes = model.output_shape[-1]
@@ -164,12 +165,12 @@ class Predictor:
     def load(cls, ref: str | None = None) -> Predictor:
         """A predictor for the model ``ref`` names (see :func:`resolve`)."""
         choice = resolve(ref)
-        return cls(choice.load(), choice.description)
+        return cls(choice.load(), choice.description, choice.run_id)
 
     def predict_image(self, source: ImageSource) -> Prediction:
         """The digit in one picture (bytes, path, PIL image or array); raises ImageError or NoDigitError."""
         image = preprocess(source)
-        return _prediction(image, self.predict_batch(image[None])[0])
+        return prediction_of(image, self.predict_batch(image[None])[0])
 
     def predict_batch(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities ``(N, 10)`` for ``(N, 28, 28)`` or ``(N, 28, 28, 1)`` images.
@@ -198,14 +199,15 @@ class Predictor:
         side = config.IMAGE_SIZE
         probabilities = iter(self.predict_batch(np.array(images, dtype=np.float32).reshape(-1, side, side)))
         return [
-            FileResult(name, prediction=_prediction(outcome, next(probabilities)))
+            FileResult(name, prediction=prediction_of(outcome, next(probabilities)))
             if isinstance(outcome, np.ndarray)
             else FileResult(name, error=outcome)
             for name, outcome in zip(names, outcomes, strict=True)
         ]
 
 
-def _prediction(image: np.ndarray, probabilities: np.ndarray) -> Prediction:
+def prediction_of(image: np.ndarray, probabilities: np.ndarray) -> Prediction:
+    """The prediction a model's class probabilities for ``image`` make."""
     digit = int(np.argmax(probabilities))
     return Prediction(digit, float(probabilities[digit]), [float(p) for p in probabilities], image)
 

@@ -49,10 +49,13 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="MinIO/S3 as the cluster's pods reach it, e.g. minio-service.kubeflow:9000")
     submit.add_argument("--store-bucket", default="", metavar="BUCKET", help="default: mnist")
     submit.add_argument("--experiment", default="mnist-studio", help="Kubeflow experiment (default: %(default)s)")
+    submit.add_argument("--deploy", action="store_true", help="then serve the run with a KServe InferenceService "
+                        "(the model_serving step)")
     submit.set_defaults(handler=cmd_pipeline_submit)
 
 
-def _pipeline_arguments(args: argparse.Namespace, store_endpoint: str = "", store_bucket: str = "") -> dict:
+def _pipeline_arguments(args: argparse.Namespace, store_endpoint: str = "", store_bucket: str = "",
+                        deploy: bool = False) -> dict:
     from mnist_core.pipeline import pipeline_arguments
 
     return pipeline_arguments(
@@ -63,6 +66,7 @@ def _pipeline_arguments(args: argparse.Namespace, store_endpoint: str = "", stor
         seed=args.seed,
         store_endpoint=store_endpoint,
         store_bucket=store_bucket,
+        deploy=deploy,
     )
 
 
@@ -107,7 +111,7 @@ def cmd_pipeline_run(args: argparse.Namespace) -> int:
 def cmd_pipeline_submit(args: argparse.Namespace) -> int:
     from mnist_core.pipeline import DEFAULT_IMAGE, DEFAULT_SECRET, submit
 
-    arguments = _pipeline_arguments(args, args.store_endpoint, args.store_bucket)
+    arguments = _pipeline_arguments(args, args.store_endpoint, args.store_bucket, args.deploy)
     secret = DEFAULT_SECRET if args.secret is None else args.secret
     with contextlib.redirect_stdout(sys.stderr):  # kfp.Client prints links; stdout keeps the one JSON line
         run_id = submit(args.host, arguments, image=args.image or DEFAULT_IMAGE, secret=secret or None,

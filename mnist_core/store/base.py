@@ -238,6 +238,14 @@ class Store(Spool, ABC):
             log.warning("ignoring a damaged %s", ACTIVE_KEY)
             return None
 
+    def save_run_folder(self, run_id: str, name: str, folder: Path) -> str:
+        """Store every file under ``folder`` as ``runs/<id>/<name>/...`` of a saved run (a SavedModel export); returns
+        where. The run's manifest does not list them: they are derived from its model."""
+        self._manifest(run_id)
+        for path in sorted(path for path in folder.rglob("*") if path.is_file()):
+            self._upload(run_key(run_id, f"{name}/{path.relative_to(folder).as_posix()}"), path)
+        return self._location(run_key(run_id, name))
+
     def model_bytes(self, run_id: str) -> bytes:
         """The run's ``model.keras`` file, checked against its manifest; for downloads."""
         expected = self._manifest(run_id)["files"][MODEL_FILE]["sha256"]

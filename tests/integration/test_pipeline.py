@@ -18,6 +18,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 import yaml
+from minio import Minio
 
 from mnist_core import config, data
 from mnist_core.pipeline import compile_pipeline
@@ -25,7 +26,7 @@ from mnist_core.predict import Predictor
 from mnist_core.store import MinioSettings, MinioStore
 from tests.support.processes import run_cli
 
-STEPS = ["get-data-batch", "reshape-data", "model-building"]
+STEPS = ["get-data-batch", "reshape-data", "model-building", "model-serving"]
 IMAGE = "registry.example.org/mnist-studio:1.2"
 ACCESS_KEY, SECRET_KEY = "test-access-key", "test-secret-key"
 
@@ -43,10 +44,10 @@ def compiled(tmp_path_factory) -> tuple[str, dict, dict]:
     return text, spec, platform
 
 
-def test_the_three_steps_run_in_order_and_hand_on_datasets(compiled):
+def test_the_steps_run_in_order_and_hand_on_datasets(compiled):
     _, spec, _ = compiled
     tasks = spec["root"]["dag"]["tasks"]
-    assert sorted(tasks) == sorted(STEPS)
+    assert sorted(tasks) == sorted([*STEPS[:3], "condition-1"])
     assert "dependentTasks" not in tasks["get-data-batch"]
     assert tasks["reshape-data"]["dependentTasks"] == ["get-data-batch"]
     assert tasks["model-building"]["dependentTasks"] == ["reshape-data"]
@@ -58,8 +59,27 @@ def test_the_three_steps_run_in_order_and_hand_on_datasets(compiled):
         "get-data-batch": {},
         "reshape-data": {"splits": {"outputArtifactKey": "splits", "producerTask": "get-data-batch"}},
         "model-building": {"reshaped": {"outputArtifactKey": "reshaped", "producerTask": "reshape-data"}},
+        "condition-1": {},
     }
-    assert all(task["cachingOptions"].get("enableCache") is not True for task in tasks.values())
+    assert all(task.get("cachingOptions", {}).get("enableCache") is not True for task in tasks.values())
+
+
+def test_model_serving_runs_after_model_building_only_when_deploy_is_on(compiled):
+    _, spec, _ = compiled
+    condition = spec["root"]["dag"]["tasks"]["condition-1"]
+    assert condition["taskInfo"]["name"] == "deploy"
+    assert condition["triggerPolicy"]["condition"] == "inputs.parameter_values['pipelinechannel--deploy'] == true"
+    assert condition["dependentTasks"] == ["model-building"]
+    serving = spec["components"]["comp-condition-1"]["dag"]["tasks"]["model-serving"]
+    assert serving["inputs"]["parameters"]["run_id"] == {
+        "componentInputParameter": "pipelinechannel--model-building-Output"
+    }
+    assert serving["inputs"]["parameters"]["image"] == {"runtimeValue": {"constant": IMAGE}}
+    assert serving["inputs"]["parameters"]["secret"] == {"runtimeValue": {"constant": "mnist-store"}}
+    assert serving["cachingOptions"].get("enableCache") is not True
+    parameters = spec["root"]["inputDefinitions"]["parameters"]
+    assert parameters["deploy"]["defaultValue"] is False
+    assert parameters["serving_runtime"]["defaultValue"] == "mnist-studio"
 
 
 def test_parameters_and_artifact_types(compiled):
@@ -73,6 +93,9 @@ def test_parameters_and_artifact_types(compiled):
         "seed": "NUMBER_INTEGER",
         "store_endpoint": "STRING",
         "store_bucket": "STRING",
+        "deploy": "BOOLEAN",
+        "service_name": "STRING",
+        "serving_runtime": "STRING",
     }
     assert parameters["preset"]["defaultValue"] == "fast"
     assert parameters["seed"]["defaultValue"] == config.DEFAULT_SEED
@@ -176,10 +199,10 @@ def test_submit_sends_the_pipeline_with_its_parameters(kubeflow_host, capsys):
     assert run["experiment_id"] == "experiment-1"
     assert run["runtime_config"]["parameters"] == {
         "preset": "fast", "epochs": 3, "batch_size": 0, "learning_rate": 0.0, "seed": config.DEFAULT_SEED,
-        "store_endpoint": "minio-service.kubeflow:9000", "store_bucket": "",
+        "store_endpoint": "minio-service.kubeflow:9000", "store_bucket": "", "deploy": False,
     }
     sent = run["pipeline_spec"]
-    assert sorted(sent["pipeline_spec"]["root"]["dag"]["tasks"]) == sorted(STEPS)
+    assert sorted(sent["pipeline_spec"]["root"]["dag"]["tasks"]) == sorted([*STEPS[:3], "condition-1"])
     assert "secretAsEnv" in json.dumps(sent["platform_spec"])
 
 
@@ -298,6 +321,11 @@ def test_local_run_gives_kubeflow_its_model_metrics_and_confusion_matrix(local_r
     assert model["metadata"]["run_id"] == summary["run_id"]
     stored = s3_store.get_run(summary["run_id"])["manifest"]["files"]["model.keras"]["sha256"]
     assert hashlib.sha256(Path(model["uri"]).read_bytes()).hexdigest() == stored
+    saved_model = f"runs/{summary['run_id']}/saved_model/1"
+    assert model["metadata"]["saved_model"] == f"s3://{s3_store.settings.bucket}/{saved_model}"
+    client = Minio(s3_store.settings.endpoint, ACCESS_KEY, SECRET_KEY, secure=False)
+    assert client.stat_object(s3_store.settings.bucket, f"{saved_model}/saved_model.pb").size > 0
+    assert not (root / "model-serving").exists() and not list(root.glob("*/model-serving"))  # deploy is off
 
 
 def test_a_failing_step_stops_the_run_with_one_last_line(s3_env, tmp_path):
