@@ -195,11 +195,11 @@ def test_the_saved_model_lands_in_a_numbered_version_folder_and_predicts_like_th
     import tensorflow as tf
 
     store = LocalStore(tmp_path / "store")
-    run_id = store.save_run(tiny_model, **run_records)["run_id"]
+    run_id = store.save_run(tiny_model, **run_records).run_id
     location = export_saved_model(tiny_model, store, run_id)
     folder = tmp_path / "store" / "runs" / run_id / "saved_model" / "1"
     assert location == str(folder) and (folder / "saved_model.pb").is_file()
-    assert store.get_run(run_id)["run_id"] == run_id and [run["run_id"] for run in store.list_runs()] == [run_id]
+    assert store.get_run(run_id)["run_id"] == run_id and [run.run_id for run in store.list_runs()] == [run_id]
 
     images = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
     served = tf.saved_model.load(str(folder)).signatures["serving_default"]
