@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from typing import ClassVar
 
@@ -19,6 +17,7 @@ from mnist_core import config
 from mnist_core.inference_service import ServingError, as_manifest, deploy, service_for_run
 from mnist_core.pipeline_steps import export_saved_model
 from mnist_core.store import LocalStore
+from tests.support.stub_api import JsonApi, serving
 
 RUN_ID = "20261124T063012Z-3f9a1c2b"
 IMAGE = "registry.example.org/you/mnist-studio:0.1.0"
@@ -116,7 +115,7 @@ def test_the_docs_show_what_the_step_applies():
 # ---------------------------------------------------------------- applied to a stand-in Kubernetes API
 
 
-class FakeKubernetes(BaseHTTPRequestHandler):
+class FakeKubernetes(JsonApi):
     """InferenceServices kept in a dict, behind the custom-objects routes the kserve SDK calls."""
 
     services: ClassVar[dict[str, dict]] = {}
@@ -126,9 +125,9 @@ class FakeKubernetes(BaseHTTPRequestHandler):
         self.calls.append(f"GET {self.path}")
         name = self.path.rsplit("/", 1)[-1]
         if name in self.services:
-            self.answer(200, self.services[name])
+            self.answer(self.services[name])
         else:
-            self.answer(404, {"kind": "Status", "code": 404, "reason": "NotFound"})
+            self.answer({"kind": "Status", "code": 404, "reason": "NotFound"}, 404)
 
     def do_POST(self):
         self.store(201)
@@ -138,41 +137,29 @@ class FakeKubernetes(BaseHTTPRequestHandler):
 
     def store(self, status: int) -> None:
         self.calls.append(f"{self.command} {self.path}")
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.body()
         version = int(self.services.get(body["metadata"]["name"], {}).get("metadata", {}).get("resourceVersion", 0))
         body["metadata"]["resourceVersion"] = str(version + 1)
         self.services[body["metadata"]["name"]] = body
-        self.answer(status, body)
-
-    def answer(self, status: int, payload: dict) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.answer(body, status)
 
 
 @pytest.fixture
 def kubernetes(tmp_path, monkeypatch):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeKubernetes)
+    """The stand-in API, and a kubeconfig for it where the kubernetes client looks for one."""
     FakeKubernetes.services, FakeKubernetes.calls = {}, []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    kubeconfig = {
-        "apiVersion": "v1", "kind": "Config", "current-context": "test",
-        "clusters": [{"name": "test", "cluster": {"server": f"http://127.0.0.1:{server.server_port}"}}],
-        "users": [{"name": "test", "user": {"token": "test-token"}}],
-        "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test", "namespace": "kubeflow"}}],
-    }
-    (tmp_path / ".kube").mkdir()
-    (tmp_path / ".kube" / "config").write_text(yaml.safe_dump(kubeconfig))
-    monkeypatch.setenv("HOME", str(tmp_path))  # ~/.kube/config: the kubernetes client read $KUBECONFIG on import
-    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    yield FakeKubernetes
-    server.shutdown()
+    with serving(FakeKubernetes) as url:
+        kubeconfig = {
+            "apiVersion": "v1", "kind": "Config", "current-context": "test",
+            "clusters": [{"name": "test", "cluster": {"server": url}}],
+            "users": [{"name": "test", "user": {"token": "test-token"}}],
+            "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test", "namespace": "kubeflow"}}],
+        }
+        (tmp_path / ".kube").mkdir()
+        (tmp_path / ".kube" / "config").write_text(yaml.safe_dump(kubeconfig))
+        monkeypatch.setenv("HOME", str(tmp_path))  # ~/.kube/config: the kubernetes client read $KUBECONFIG on import
+        monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+        yield FakeKubernetes
 
 
 def test_deploy_creates_the_service_then_replaces_it(kubernetes):

@@ -10,8 +10,6 @@ import hashlib
 import json
 import os
 import secrets
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
@@ -25,6 +23,7 @@ from mnist_core.pipeline import compile_pipeline
 from mnist_core.predict import Predictor
 from mnist_core.store import MinioSettings, MinioStore
 from tests.support.processes import run_cli
+from tests.support.stub_api import JsonApi, serving
 
 STEPS = ["get-data-batch", "reshape-data", "model-building", "model-serving"]
 IMAGE = "registry.example.org/mnist-studio:1.2"
@@ -150,7 +149,7 @@ def test_cli_compile_without_a_secret(tmp_path):
 # ---------------------------------------------------------------- submitted to Kubeflow
 
 
-class FakeKubeflow(BaseHTTPRequestHandler):
+class FakeKubeflow(JsonApi):
     """Just enough of the Kubeflow Pipelines v2beta1 API for ``kfp.Client`` to submit a run."""
 
     received: ClassVar[list[tuple[str, dict]]] = []
@@ -159,33 +158,19 @@ class FakeKubeflow(BaseHTTPRequestHandler):
         self.answer({"multi_user": False} if self.path.startswith("/apis/v2beta1/healthz") else {})
 
     def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.body()
         self.received.append((self.path, body))
         if self.path.startswith("/apis/v2beta1/experiments"):
             self.answer({"experiment_id": "experiment-1", "display_name": body["display_name"]})
         else:
             self.answer({"run_id": "run-1", "display_name": body["display_name"]})
 
-    def answer(self, payload: dict) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
 
 @pytest.fixture
 def kubeflow_host():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeKubeflow)
     FakeKubeflow.received = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(FakeKubeflow) as url:
+        yield url
 
 
 def test_submit_sends_the_pipeline_with_its_parameters(kubeflow_host, capsys):
