@@ -21,7 +21,7 @@ import streamlit as st
 from mnist_core import config, data
 from mnist_core.errors import StoreError
 from mnist_core.jobs import TrainingJobs
-from mnist_core.predict import ModelChoice, Predictor, resolve
+from mnist_core.predict import ModelChoice, PictureReader, Predictor, resolve
 from mnist_core.predict_client import PREDICT_URL_ENV, RemotePredictor
 from mnist_core.runs import RunSummary
 from mnist_core.store import Health, Store, SyncReport, get_store
@@ -115,12 +115,12 @@ def has_baseline() -> bool:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def predictor(choice: ModelChoice) -> Predictor | RemotePredictor:
+def predictor(choice: ModelChoice) -> PictureReader:
     """A ready predictor for the chosen model (see :func:`model_in_use`); with ``MNIST_PREDICT_URL`` set, the
     model server there, whichever run it serves."""
     if os.environ.get(PREDICT_URL_ENV):
         return RemotePredictor(os.environ[PREDICT_URL_ENV])
-    return Predictor(choice.load(store()), choice.description, choice.run_id)
+    return Predictor(choice.load(store()), choice.description, choice.run_id, choice.temperature(store()))
 
 
 @st.cache_data(show_spinner=False)

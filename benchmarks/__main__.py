@@ -3,8 +3,8 @@
     python -m benchmarks                  # all of them (about 30 minutes on 2 cores)
     python -m benchmarks time_to_accuracy # one or more, by short or module name: time (time_to_accuracy,
                                           # ~10 min), best (best_accuracy, ~6 min), latency (predict_latency),
-                                          # style (style_shift, ~1 min), app (app_timing),
-                                          # app-load (app_load), serving (~8 min)
+                                          # style (style_shift, ~1 min), numbers (multi_digit, ~2 min),
+                                          # app (app_timing), app-load (app_load), serving (~8 min)
     python -m benchmarks --report         # only rebuild docs/PERFORMANCE.md from benchmarks/results
 """
 
@@ -21,6 +21,7 @@ BENCHMARKS = {
     "best": "benchmarks.best_accuracy",
     "latency": "benchmarks.predict_latency",
     "style": "benchmarks.style_shift",
+    "numbers": "benchmarks.multi_digit",
     "app": "benchmarks.app_timing",
     "app-load": "benchmarks.app_load",
     "serving": "benchmarks.serving",

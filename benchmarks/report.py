@@ -154,7 +154,7 @@ def _latency(result: dict) -> list[str]:
 
 
 def _app(result: dict) -> list[str]:
-    return [
+    lines = [
         "## App",
         "",
         _machine_line(result),
@@ -164,6 +164,40 @@ def _app(result: dict) -> list[str]:
         *[f"| {row['name']} | {row['median_seconds']} | {row['runs']} |" for row in result["measurements"]],
         "",
     ]
+    training = result.get("training")
+    if training:
+        cli, app = training["cli_images_per_second"], training["app_images_per_second"]
+        lines += [
+            f"Training the `{training['preset']}` preset, interleaved in the same run: the CLI at "
+            f"{', '.join(f'{value:,}' for value in cli)} images/s, the Train page (open, live charts) at "
+            f"{', '.join(f'{value:,}' for value in app)} images/s: **{training['app_over_cli']:.0%} of the CLI** "
+            "(medians).",
+            "",
+        ]
+    return lines
+
+
+def _multi_digit(result: dict) -> list[str]:
+    lines = [
+        "## Reading numbers",
+        "",
+        _machine_line(result),
+        "",
+        "Pictures of 2-5 MNIST validation digits (never test) in a row, enlarged, half drawn white on black and "
+        "half as dark ink on lit paper (`benchmarks/multi_digit.py`). Per-digit accuracy in the picture counts the "
+        "pictures segmented right; alone is the same enlarged digit in a picture of its own.",
+        "",
+        "| layout | pictures | digits | segmentation right | digit accuracy in the picture | alone "
+        "| whole number right | ms per picture |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, row in result["layouts"].items():
+        lines.append(
+            f"| {name} | {row['pictures']} | {row['digits']} | {row['segmentation_right']:.1%} | "
+            f"{row['digit_accuracy_in_picture']:.2%} | {row['digit_accuracy_alone']:.2%} | "
+            f"{row['whole_number_right']:.1%} | {row['median_ms_per_picture']} |"
+        )
+    return [*lines, ""]
 
 
 def _app_load(result: dict) -> list[str]:
@@ -271,6 +305,23 @@ Measured while building, on the same machine; the numbers above are the ones to 
   rerun after a stroke from 0.73 s to 0.30 s. The sidebar no longer imports TensorFlow, which took the
   first page from 5.2 s to 1.8 s. Of the 0.30 s after a stroke, about 0.21 s is the canvas component
   waiting before it sends the drawing.
+- **The canvas's own wait**: streamlit-drawable-canvas 0.13 debounces every drawing change by 200 ms
+  before it sends it to the server (`Bc = 200` in its bundled frontend; `st_canvas` has no option for it).
+  The "canvas component's wait" row above is that delay plus delivery, measured from the pointer's release
+  to the rerun's start on the page's own clock, so "last stroke to prediction" cannot go under about
+  0.2 s with this component however fast the rerun is; the rerun itself is the row below it.
+- **Live training charts**: the Train page's fragment redraws every second while a run trains in a thread
+  of the same process. A two-panel Plotly figure took 59 ms of Python (interpreter lock held) to build
+  each time and `st.line_chart` 88-104 ms (Altair builds and validates a spec); the live charts are now
+  `st.vega_lite_chart`s of a ready spec (2.2-2.5 ms), Plotly is kept for the
+  finished run. The training curve within each epoch is kept in the run's `history.json`
+  (`batch_curve`), so Evaluate draws the same curve.
+- **No collection after every rerun** (`runner.postScriptGC = false` in `.streamlit/config.toml`): the
+  freeze above happens after a full page run, but the Train page's fragment reruns alone while the job's
+  thread has loaded TensorFlow and built the model; with those ~415,000 objects tracked, the full
+  collection Streamlit runs after every rerun took 190-510 ms (interpreter lock held), every second.
+- **Reading numbers**: segmentation reuses the one-digit ink search, so a picture of a number costs one
+  ink search, one connected-component pass and one model batch for all its digits.
 """
 
 SECTIONS = {
@@ -278,6 +329,7 @@ SECTIONS = {
     "style_shift": _bundled_model,
     "best_accuracy": _best,
     "predict_latency": _latency,
+    "multi_digit": _multi_digit,
     "app": _app,
     "app_load": _app_load,
     "serving": _serving,

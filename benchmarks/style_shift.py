@@ -18,9 +18,11 @@ from benchmarks.common import write_result
 
 
 def score(predictor, paths, labels: np.ndarray) -> dict:
-    """Accuracy over all photos (one that yields no digit counts as wrong) and recall per digit."""
+    """Accuracy over all photos (one that yields no digit, or several, counts as wrong) and recall per digit."""
+    from mnist_core.predict import read_as_one_digit
+
     results = predictor.predict_files(paths)
-    predicted = np.array([-1 if result.prediction is None else result.prediction.digit for result in results])
+    predicted = np.array([read_as_one_digit(result) for result in results])
     correct = predicted == labels
     return {
         "accuracy": round(float(correct.mean()), 4),

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from mnist_core import config
+from mnist_core.calibrate import calibration_report, temperature_scaled
 from mnist_core.predict import Predictor
 
 
@@ -57,10 +58,18 @@ def most_confident_mistakes(labels: np.ndarray, probabilities: np.ndarray, limit
     ]
 
 
-def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, mistakes: int = 50) -> dict:
-    """Test metrics for ``model``; ``images`` raw uint8 or reshaped, ``labels`` integers."""
+def evaluate(
+    model: keras.Model, images: np.ndarray, labels: np.ndarray, mistakes: int = 50, temperature: float = 1.0
+) -> dict:
+    """Test metrics for ``model``; ``images`` raw uint8 or reshaped, ``labels`` integers.
+
+    ``temperature`` is the one fitted on the validation split (:mod:`mnist_core.calibrate`); the loss and
+    the mistakes' confidences are the calibrated ones, and ``"calibration"`` holds the expected
+    calibration error and reliability diagram before and after it.
+    """
     labels = np.asarray(labels).astype(np.int64)
-    probabilities = Predictor(model).predict_batch(images)
+    raw = Predictor(model).predict_batch(images)
+    probabilities = temperature_scaled(raw, temperature)
     predicted = probabilities.argmax(axis=1)
     picked = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
     matrix = confusion_matrix(labels, predicted)
@@ -71,4 +80,5 @@ def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, mistake
         "per_class": per_class_metrics(matrix),
         "confusion_matrix": matrix.tolist(),
         "mistakes": most_confident_mistakes(labels, probabilities, mistakes),
+        "calibration": calibration_report(raw, labels, temperature),
     }

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 from plotly.subplots import make_subplots
 
 from mnist_core import config
@@ -75,7 +76,11 @@ class Curve:
 def history_curves(history: dict, prefix: str = "") -> list[Curve]:
     """The train and validation curves of a stored run's ``history.json``."""
     epochs = list(range(1, len(history.get("loss", [])) + 1))
-    curves = [Curve(f"{prefix}train", epochs, history.get("loss", []), history.get("accuracy", []), markers=True)]
+    within = history.get("batch_curve") or {}
+    if within.get("epoch"):  # the curve as the Train page drew it, batch by batch
+        curves = [Curve(f"{prefix}train", within["epoch"], within["loss"], within["accuracy"])]
+    else:
+        curves = [Curve(f"{prefix}train", epochs, history.get("loss", []), history.get("accuracy", []), markers=True)]
     if history.get("val_loss"):
         curves.append(
             Curve(f"{prefix}validation", epochs, history["val_loss"], history["val_accuracy"], markers=True)
@@ -101,11 +106,47 @@ def training_curves(curves: Sequence[Curve]) -> go.Figure:
     return _layout(figure)
 
 
+def curves_table(curves: Sequence[Curve]) -> pd.DataFrame:
+    """The curves as one long table (``curve``, ``epoch``, ``loss``, ``accuracy``), for :func:`live_curve_spec`."""
+    return pd.DataFrame(
+        [
+            {"curve": curve.name, "epoch": epoch, "loss": loss, "accuracy": accuracy}
+            for curve in curves
+            for epoch, loss, accuracy in zip(curve.epochs, curve.loss, curve.accuracy, strict=True)
+        ],
+        columns=["curve", "epoch", "loss", "accuracy"],
+    )
+
+
+def live_curve_spec(metric: str) -> dict:
+    """A plain Vega-Lite line chart of one column of :func:`curves_table`, one line per curve.
+
+    For the Train page's live charts, redrawn every second while a run trains in the same process: a
+    Plotly figure (60 ms) or ``st.line_chart`` (Altair builds and validates a spec) hold the interpreter
+    lock the training thread needs; a ready spec is passed through as it is.
+    """
+    return {
+        "title": metric.capitalize(),
+        "height": 280,
+        "mark": {"type": "line", "point": False},
+        "encoding": {
+            "x": {"field": "epoch", "type": "quantitative", "title": "epoch"},
+            "y": {"field": metric, "type": "quantitative", "title": None, "scale": {"zero": False}},
+            "color": {"field": "curve", "type": "nominal", "title": None, "legend": {"orient": "bottom"}},
+        },
+    }
+
+
 # ---------------------------------------------------------------- evaluation
 
 
-def confusion_heatmap(matrix: Sequence[Sequence[int]], *, normalise: bool, title: str = "") -> go.Figure:
-    """The confusion matrix, true digits down and predictions across; normalised rows show recall."""
+def confusion_heatmap(
+    matrix: Sequence[Sequence[int]], *, normalise: bool, title: str = "", clickable: bool = False
+) -> go.Figure:
+    """The confusion matrix, true digits down and predictions across; normalised rows show recall.
+
+    ``clickable`` lays a selectable point over every cell, for ``st.plotly_chart(on_select=...)``.
+    """
     counts = np.asarray(matrix, dtype=float)
     if normalise:
         totals = counts.sum(axis=1, keepdims=True)
@@ -130,9 +171,48 @@ def confusion_heatmap(matrix: Sequence[Sequence[int]], *, normalise: bool, title
             showscale=False,
         )
     )
+    if clickable:  # Plotly reports no selection for heatmap cells: a clear marker over each cell is clicked instead
+        cells = [(true, predicted) for true in DIGITS for predicted in DIGITS]
+        figure.add_trace(
+            go.Scatter(
+                x=[predicted for _, predicted in cells],
+                y=[true for true, _ in cells],
+                mode="markers",
+                marker={"size": 30, "symbol": "square", "color": "rgba(0,0,0,0)"},
+                customdata=[values[true][predicted] for true, predicted in cells],
+                hovertemplate="true %{y}, predicted %{x}: %{customdata:" + (".2%" if normalise else ",d") + "}"
+                "<br>click to see these images<extra></extra>",
+                showlegend=False,
+            )
+        )
     figure.update_xaxes(title="predicted digit", tickvals=DIGITS, side="top")
     figure.update_yaxes(title="true digit", tickvals=DIGITS, autorange="reversed")
     return _layout(figure, height=460, title=title, margin={"l": 10, "r": 10, "t": 70, "b": 10})
+
+
+def reliability_diagram(calibration: dict) -> go.Figure:
+    """How often the model is right against how sure it says it is, before and after temperature scaling."""
+    figure = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                                  line={"color": "#9ca3af", "dash": "dash"}))
+    for position, (key, name) in enumerate(
+        (("reliability_uncalibrated", f"raw (ECE {calibration['ece_uncalibrated']:.2%})"),
+         ("reliability", f"T = {calibration['temperature']:.3g} (ECE {calibration['ece']:.2%})"))
+    ):
+        bins = calibration[key]
+        figure.add_trace(
+            go.Scatter(
+                x=[row["confidence"] for row in bins],
+                y=[row["accuracy"] for row in bins],
+                customdata=[row["count"] for row in bins],
+                mode="lines+markers",
+                name=name,
+                marker={"color": PALETTE[position * 2], "size": 8},
+                hovertemplate="sure %{x:.1%}, right %{y:.1%} (%{customdata:,d} images)<extra></extra>",
+            )
+        )
+    figure.update_xaxes(title="confidence (mean of the bin)", range=[0, 1.02], tickformat=".0%")
+    figure.update_yaxes(title="accuracy", range=[0, 1.02], tickformat=".0%")
+    return _layout(figure, height=380, title="Reliability on the test set")
 
 
 def per_class_comparison(rows: dict[str, Sequence[dict]], metric: str = "f1") -> go.Figure:
@@ -203,3 +283,28 @@ def montage(images: np.ndarray, columns: int, scale: int = 3, gap: int = 2) -> n
         top, left = row * (size + gap), column * (size + gap)
         grid[top : top + size, left : left + size] = enlarge(image, scale)
     return grid
+
+
+def boxed(picture: Image.Image, boxes: Sequence[tuple[int, int, int, int]], labels: Sequence[str],
+          sure: Sequence[bool]) -> Image.Image:
+    """The picture with each digit's box drawn on it and labelled (green when sure, amber when not)."""
+    result = picture.convert("RGB")
+    draw = ImageDraw.Draw(result)
+    line = max(2, round(max(result.size) / 200))
+    for box, label, confident in zip(boxes, labels, sure, strict=True):
+        colour = "#10b981" if confident else "#f59e0b"
+        draw.rectangle(box, outline=colour, width=line)
+        draw.text((box[0] + line, max(0, box[1] - 12 - line)), label, fill=colour,
+                  font_size=max(12, round(max(result.size) / 30)))
+    return result
+
+
+def heat_overlay(picture: np.ndarray | Image.Image, heat: np.ndarray) -> np.ndarray:
+    """A grey picture dimmed, with ``heat`` (same size, in [0, 1]) laid over it in red to yellow."""
+    grey = np.asarray(Image.fromarray(np.asarray(picture)).convert("L") if isinstance(picture, np.ndarray)
+                      else picture.convert("L"), dtype=np.float32) / 255
+    heat = np.clip(heat, 0, 1)[..., None]
+    base = np.repeat(0.45 * grey[..., None], 3, axis=2)
+    colour = np.stack([np.ones_like(heat[..., 0]), heat[..., 0] ** 0.5 * 0.85, np.zeros_like(heat[..., 0])], axis=2)
+    mixed = base * (1 - heat) + colour * heat
+    return (np.clip(mixed, 0, 1) * 255 + 0.5).astype(np.uint8)

@@ -1,10 +1,11 @@
-"""Prediction: which model to use, and the digit it sees in an image.
+"""Prediction: which model to use, and the digits it sees in an image.
 
 :func:`resolve` turns what a user names (a ``.keras`` file, a run id, or nothing: the active run,
 else the bundled baseline) into a :class:`ModelChoice`: the one home of that rule, used by the CLI and
 the app alike. :class:`Predictor` wraps the chosen model in a traced function, so one image costs one
-small graph call rather than a ``model.predict`` setup, and sends every image through
-:func:`mnist_core.preprocess.preprocess` first.
+small graph call rather than a ``model.predict`` setup, applies the model's calibrated temperature
+(:mod:`mnist_core.calibrate`), and sends every picture through :func:`mnist_core.segment.segment` first:
+one digit or a whole number, read in one batch.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mnist_core import config
+from mnist_core.calibrate import sidecar_evaluation, stored_temperature, temperature_scaled
 from mnist_core.data import as_model_input
 from mnist_core.errors import ImageError, ModelError, StoreError
-from mnist_core.preprocess import ImageSource, preprocess
+from mnist_core.preprocess import DigitImage, ImageSource, find_ink, single_digit
+from mnist_core.segment import segment
 
 if TYPE_CHECKING:  # TensorFlow loads when a model does: pages that only choose a model start fast
     import keras
@@ -28,18 +31,39 @@ if TYPE_CHECKING:  # TensorFlow loads when a model does: pages that only choose 
     from mnist_core.store import Store
 
 BATCH_SIZE = 1024
+SURE_FROM = 0.8  # below this calibrated confidence the answer is "not sure: 4 or 9?"
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """The digit a model sees, how sure it is, and the 28x28 image it was shown."""
+    """The digit a model sees, how sure it is, and the 28x28 image it was shown.
+
+    ``box`` is where the digit is in the picture, ``(left, top, right, bottom)`` in its pixels, and
+    ``placed`` where that box lies in the 28x28 image (both None for an image given as 28x28).
+    """
 
     digit: int
     confidence: float
     probabilities: list[float]
     image: np.ndarray = field(repr=False)
+    box: tuple[int, int, int, int] | None = None
+    placed: tuple[int, int, int, int] | None = field(default=None, repr=False)
+
+    @property
+    def runner_up(self) -> int:
+        """The digit the model thought next most likely."""
+        return int(np.argsort(self.probabilities)[-2])
+
+    @property
+    def sure(self) -> bool:
+        return self.confidence >= SURE_FROM
+
+    @property
+    def verdict(self) -> str:
+        """The digit, or ``not sure: 4 or 9?`` when the calibrated confidence is below :data:`SURE_FROM`."""
+        return str(self.digit) if self.sure else f"not sure: {self.digit} or {self.runner_up}?"
 
     def to_dict(self) -> dict:
         return {
@@ -50,17 +74,35 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """Every digit in one picture, left to right: a number such as ``2026``, or a single digit."""
+
+    digits: tuple[Prediction, ...]
+
+    @property
+    def number(self) -> str:
+        return "".join(str(prediction.digit) for prediction in self.digits)
+
+    def to_dict(self) -> dict:
+        """``digit``, ``confidence`` and ``probabilities`` for a single digit (as always), then for every
+        picture ``number`` and ``digits`` (each with its ``box`` in the picture's pixels)."""
+        single = self.digits[0].to_dict() if len(self.digits) == 1 else {}
+        digits = [{**prediction.to_dict(), "box": list(prediction.box or ())} for prediction in self.digits]
+        return {**single, "number": self.number, "digits": digits}
+
+
+@dataclass(frozen=True)
 class FileResult:
-    """One file's outcome: a prediction, or why there is none."""
+    """One file's outcome: what was read in it, or why nothing was."""
 
     file: str
-    prediction: Prediction | None = None
+    reading: Reading | None = None
     error: str | None = None
 
     def to_dict(self) -> dict:
-        if self.prediction is None:
+        if self.reading is None:
             return {"file": self.file, "error": self.error}
-        return {"file": self.file, **self.prediction.to_dict()}
+        return {"file": self.file, **self.reading.to_dict()}
 
 
 # ---------------------------------------------------------------- choosing a model
@@ -101,6 +143,14 @@ class ModelChoice:
             )
         return load_model_file(config.BUNDLED_MODEL)
 
+    def temperature(self, store: Store | None = None) -> float:
+        """The calibrated temperature kept with the chosen run or model file (1 when there is none)."""
+        from mnist_core.store import get_store
+
+        if self.run_id is not None:
+            return stored_temperature((store or get_store()).get_run(self.run_id)["evaluation"])
+        return stored_temperature(sidecar_evaluation(self.path or config.BUNDLED_MODEL))
+
 
 def resolve(ref: str | None = None, *, active_run: Callable[[], str | None] | None = None) -> ModelChoice:
     """The model ``ref`` names: a ``.keras`` path or a run id; None means the active run, else the baseline.
@@ -135,15 +185,67 @@ def _active_run() -> str | None:
 # ---------------------------------------------------------------- predicting
 
 
-class Predictor:
-    """A model ready to predict one image at a time (the app, the CLI) or many (evaluation, batches of files)."""
+class PictureReader:
+    """Reads pictures through :meth:`predict_batch`: one digit, every digit of a number, or many files.
 
-    def __init__(self, model: keras.Model, source: str = "model", run_id: str | None = None):
+    The in-process :class:`Predictor` and the model-server client
+    (:class:`mnist_core.predict_client.RemotePredictor`) differ only in ``predict_batch``, so both read a
+    picture the same way, segmentation included.
+    """
+
+    source: str
+
+    def predict_batch(self, images: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict_image(self, source: ImageSource) -> Prediction:
+        """The digit in a picture of one digit (bytes, path, PIL image or array); raises ImageError or NoDigitError."""
+        digit = single_digit(find_ink(source))
+        return prediction_of(digit.image, self.predict_batch(digit.image[None])[0], digit.box, digit.placed)
+
+    def read(self, source: ImageSource) -> Reading:
+        """Every digit in a picture, left to right, in one batch; raises ImageError or NoDigitError."""
+        digits = segment(source)
+        return _reading(digits, self.predict_batch(np.array([digit.image for digit in digits])))
+
+    def predict_files(self, files: Iterable[str | Path]) -> list[FileResult]:
+        """What every file shows, or the reason it shows nothing; all the digits go through the model together."""
+        names = [str(file) for file in files]
+        outcomes: list[list[DigitImage] | str] = []  # the digits the model will see, or what went wrong
+        for name in names:
+            try:
+                outcomes.append(segment(name))
+            except ImageError as error:
+                outcomes.append(str(error))
+        images = [digit.image for outcome in outcomes if isinstance(outcome, list) for digit in outcome]
+        side = config.IMAGE_SIZE
+        probabilities = self.predict_batch(np.array(images, dtype=np.float32).reshape(-1, side, side))
+        results, used = [], 0
+        for name, outcome in zip(names, outcomes, strict=True):
+            if isinstance(outcome, str):
+                results.append(FileResult(name, error=outcome))
+                continue
+            results.append(FileResult(name, reading=_reading(outcome, probabilities[used : used + len(outcome)])))
+            used += len(outcome)
+        return results
+
+
+class Predictor(PictureReader):
+    """A model ready to read one picture at a time (the app, the CLI) or many images (evaluation, the pipeline).
+
+    ``run_id`` is None for a model file or the bundled baseline; ``temperature`` is the model's calibrated
+    temperature (1 leaves its probabilities as they are).
+    """
+
+    def __init__(
+        self, model: keras.Model, source: str = "model", run_id: str | None = None, temperature: float = 1.0
+    ):
         import tensorflow as tf
 
         self.model = model
         self.source = source
-        self.run_id = run_id  # None for a model file or the bundled baseline
+        self.run_id = run_id
+        self.temperature = temperature
         try:
             input_shape = tuple(model.input_shape[1:])
             classes = model.output_shape[-1]
@@ -163,53 +265,57 @@ class Predictor:
 
     @classmethod
     def load(cls, ref: str | None = None) -> Predictor:
-        """A predictor for the model ``ref`` names (see :func:`resolve`)."""
+        """A predictor for the model ``ref`` names (see :func:`resolve`), with its stored temperature."""
         choice = resolve(ref)
-        return cls(choice.load(), choice.description, choice.run_id)
-
-    def predict_image(self, source: ImageSource) -> Prediction:
-        """The digit in one picture (bytes, path, PIL image or array); raises ImageError or NoDigitError."""
-        image = preprocess(source)
-        return prediction_of(image, self.predict_batch(image[None])[0])
+        return cls(choice.load(), choice.description, choice.run_id, choice.temperature())
 
     def predict_batch(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities ``(N, 10)`` for ``(N, 28, 28)`` or ``(N, 28, 28, 1)`` images.
 
-        uint8 images are taken as 0..255, floats as already in [0, 1] (what :func:`preprocess` gives).
+        uint8 images are taken as 0..255, floats as already in [0, 1] (what preprocessing gives).
         """
         images = as_model_input(np.asarray(images)).reshape(-1, *self._input_shape)
         chunks = [
             self._forward(images[start : start + BATCH_SIZE]).numpy()
             for start in range(0, len(images), BATCH_SIZE)
         ]
-        return _as_probabilities(
-            np.concatenate(chunks) if chunks else np.zeros((0, config.NUM_CLASSES), np.float32)
-        )
-
-    def predict_files(self, files: Iterable[str | Path]) -> list[FileResult]:
-        """Every file's digit, or the reason it has none; the readable ones go through the model together."""
-        names = [str(file) for file in files]
-        outcomes: list[np.ndarray | str] = []  # the image the model will see, or what went wrong
-        for name in names:
-            try:
-                outcomes.append(preprocess(name))
-            except ImageError as error:
-                outcomes.append(str(error))
-        images = [outcome for outcome in outcomes if isinstance(outcome, np.ndarray)]
-        side = config.IMAGE_SIZE
-        probabilities = iter(self.predict_batch(np.array(images, dtype=np.float32).reshape(-1, side, side)))
-        return [
-            FileResult(name, prediction=prediction_of(outcome, next(probabilities)))
-            if isinstance(outcome, np.ndarray)
-            else FileResult(name, error=outcome)
-            for name, outcome in zip(names, outcomes, strict=True)
-        ]
+        outputs = np.concatenate(chunks) if chunks else np.zeros((0, config.NUM_CLASSES), np.float32)
+        return temperature_scaled(_as_probabilities(outputs), self.temperature)
 
 
-def prediction_of(image: np.ndarray, probabilities: np.ndarray) -> Prediction:
-    """The prediction a model's class probabilities for ``image`` make."""
+def read_as_one_digit(result: FileResult) -> int:
+    """For pictures of one digit: that digit; -1 when nothing could be read, -2 when several digits were found."""
+    if result.reading is None:
+        return -1
+    return result.reading.digits[0].digit if len(result.reading.digits) == 1 else -2
+
+
+def describe_reading(reading: Reading) -> str:
+    """A reading in words: ``7 (98.0% sure)``, ``not sure: 4 or 9? (4 at 52.0%)``, ``2026 (2 99%, 0 97%, ...)``."""
+    if len(reading.digits) == 1:
+        only = reading.digits[0]
+        if only.sure:
+            return f"{only.verdict} ({only.confidence:.1%} sure)"
+        return f"{only.verdict} ({only.digit} at {only.confidence:.1%})"
+    digits = ", ".join(f"{p.digit} {p.confidence:.0%}" if p.sure else p.verdict for p in reading.digits)
+    return f"{reading.number} ({digits})"
+
+
+def prediction_of(
+    image: np.ndarray, probabilities: np.ndarray, box: tuple | None = None, placed: tuple | None = None
+) -> Prediction:
+    """The prediction a model's class probabilities for ``image`` make (``box``: where it was in the picture)."""
     digit = int(np.argmax(probabilities))
-    return Prediction(digit, float(probabilities[digit]), [float(p) for p in probabilities], image)
+    return Prediction(digit, float(probabilities[digit]), [float(p) for p in probabilities], image, box, placed)
+
+
+def _reading(digits: list[DigitImage], probabilities: np.ndarray) -> Reading:
+    return Reading(
+        tuple(
+            prediction_of(digit.image, row, digit.box, digit.placed)
+            for digit, row in zip(digits, probabilities, strict=True)
+        )
+    )
 
 
 def _as_probabilities(outputs: np.ndarray) -> np.ndarray:

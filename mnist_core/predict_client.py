@@ -1,10 +1,11 @@
 """Predict through a model server (``python -m mnist_core serve``, or its InferenceService) instead of in-process.
 
-:class:`RemotePredictor` answers like :class:`mnist_core.predict.Predictor`: ``predict_image`` gives a
-:class:`~mnist_core.predict.Prediction` and raises ImageError or NoDigitError for the same pictures, so
-the app does not care which one it has. It prepares each picture here (:func:`preprocess`, about a
-millisecond) and sends the 28x28 image over v1, so the image a page shows is exactly what the model
-saw. Several app replicas then share one (autoscaled) predictor: set ``MNIST_PREDICT_URL`` for each.
+:class:`RemotePredictor` is a :class:`mnist_core.predict.PictureReader` like the in-process
+:class:`~mnist_core.predict.Predictor`: it reads pictures the same way (one digit, or every digit of a
+number) and raises ImageError or NoDigitError for the same pictures, so the app does not care which one it
+has. It segments and prepares each picture here (a few milliseconds) and sends the 28x28 images over v1,
+so the images a page shows are exactly what the model saw. Several app replicas then share one
+(autoscaled) predictor: set ``MNIST_PREDICT_URL`` for each.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ import numpy as np
 from mnist_core import config
 from mnist_core.errors import MnistError
 from mnist_core.model_server import MODEL_NAME
-from mnist_core.predict import Prediction, prediction_of
-from mnist_core.preprocess import ImageSource, preprocess
+from mnist_core.predict import PictureReader
 
 PREDICT_URL_ENV = "MNIST_PREDICT_URL"
 TIMEOUT_SECONDS = 10.0
@@ -29,7 +29,7 @@ class PredictServerError(MnistError):
     """The prediction server could not be reached, or refused a request."""
 
 
-class RemotePredictor:
+class RemotePredictor(PictureReader):
     """The model behind a KServe model server at ``url``; it must answer now (its metadata is read)."""
 
     def __init__(self, url: str, model_name: str = MODEL_NAME, timeout: float = TIMEOUT_SECONDS):
@@ -40,11 +40,6 @@ class RemotePredictor:
         self.timeout = timeout
         versions = self._call(f"/v2/models/{model_name}").get("versions") or ["a model"]
         self.source = f"{versions[0]} on the model server at {self.url}"
-
-    def predict_image(self, source: ImageSource) -> Prediction:
-        """The digit in one picture; raises ImageError or NoDigitError as :class:`Predictor` does."""
-        image = preprocess(source)
-        return prediction_of(image, self.predict_batch(image[None])[0])
 
     def predict_batch(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities ``(N, 10)`` for ``(N, 28, 28)`` images in [0, 1], from the server."""

@@ -17,6 +17,7 @@ import io
 import os
 import struct
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,30 +56,81 @@ def preprocess(source: ImageSource) -> np.ndarray:
     canvas's RGBA). Raises :class:`ImageError` for what cannot be read and :class:`NoDigitError`
     when nothing in the picture stands out as ink.
     """
-    grey = _grey_work_image(_open(source))
-    return _mnist_layout(_isolate_digit(_bright_ink(grey), _noise_level(grey)))
+    return single_digit(find_ink(source)).image
+
+
+@dataclass(frozen=True)
+class Ink:
+    """A picture's ink, found once and shared by the one-digit path and :mod:`mnist_core.segment`.
+
+    ``levels`` is the work image (longest side at most :data:`WORK_SIZE`) with the ink bright on zero,
+    ``mask`` the pixels counted as ink; ``scale`` turns work-image pixels into the picture's own.
+    """
+
+    levels: np.ndarray
+    mask: np.ndarray
+    floor: int
+    noise: float
+    scale: float
+    size: tuple[int, int]  # the picture's (width, height), upright
+
+
+@dataclass(frozen=True)
+class DigitImage:
+    """One digit as the model sees it, and where it came from.
+
+    ``box`` is ``(left, top, right, bottom)`` in the picture's pixels; ``placed`` is where that box
+    landed in the 28x28 image, so a map over the 28x28 image can be laid back over the picture.
+    """
+
+    image: np.ndarray
+    box: tuple[int, int, int, int]
+    placed: tuple[int, int, int, int]
+
+
+def find_ink(source: ImageSource) -> Ink:
+    """Decode ``source`` and find its ink (see :func:`preprocess` for what is accepted and raised)."""
+    image, size = _open(source)
+    grey = _grey_work_image(image)
+    noise = _noise_level(grey)
+    levels, mask, floor = _ink_mask(_bright_ink(grey), noise)
+    return Ink(levels, mask, floor, noise, size[0] / grey.width, size)
+
+
+def single_digit(ink: Ink) -> DigitImage:
+    """The one digit in the picture: the largest blob of ink and the blobs near it (see :func:`preprocess`)."""
+    found = _digit_components(ink.mask)
+    if found is None:
+        raise NoDigitError("no digit found: the image is blank or nothing stands out from the background")
+    mask, box, specks = found
+    return cut_out(ink, mask, box, masked=specks)
 
 
 # ---------------------------------------------------------------- decoding
 
 
-def _open(source: ImageSource) -> Image.Image:
-    """A decoded, upright image within the size limits, from any accepted kind of source."""
+def _open(source: ImageSource) -> tuple[Image.Image, tuple[int, int]]:
+    """A decoded, upright image within the size limits, from any accepted kind of source, and the
+    picture's full upright size ``(width, height)`` (a big JPEG is decoded at a reduced scale)."""
     if isinstance(source, np.ndarray):
-        return _from_array(source)
+        image = _from_array(source)
+        return image, image.size
     ours = not isinstance(source, Image.Image)
     image = _open_encoded(_read_bytes(source)) if ours else source
     _check_pixels(*image.size)  # before the pixels are decompressed: a bomb is refused unopened
+    width, height = image.size
     if ours:
         image.draft("L", (WORK_SIZE, WORK_SIZE))  # JPEG only: decode grey at a reduced scale, fast
     try:
         image.load()
-        upright = image.getexif().get(ExifTags.Base.Orientation, 1) == 1
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
     except Image.DecompressionBombError:
         raise ImageError(f"the image is larger than the {MAX_PIXELS // 1_000_000} megapixel limit") from None
     except _DECODE_ERRORS:
         raise ImageError("the image data is truncated or corrupt") from None
-    return image if upright else ImageOps.exif_transpose(image)
+    if orientation == 1:
+        return image, (width, height)
+    return ImageOps.exif_transpose(image), (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
 def _read_bytes(source: bytes | str | os.PathLike) -> bytes:
@@ -213,7 +265,7 @@ def _lighting(ink: Image.Image) -> Image.Image:
     scale = min(1.0, BACKGROUND_GRID / max(ink.size))
     coarse = ink.resize((max(1, round(ink.width * scale)), max(1, round(ink.height * scale))), Image.Resampling.BOX)
     window = 2 * round(BACKGROUND_WINDOW * min(coarse.size) / 2) + 1
-    opened = _rank_filter(_rank_filter(np.asarray(coarse), window, np.minimum), window, np.maximum)
+    opened = rank_filter(rank_filter(np.asarray(coarse), window, np.minimum), window, np.maximum)
     if int(opened.max()) - int(opened.min()) <= 2:  # evenly lit: one level will do
         return Image.new("L", ink.size, int(opened.min()))
     smooth = Image.fromarray(opened).filter(ImageFilter.BoxBlur(window // 2))
@@ -231,32 +283,76 @@ def _noise_level(grey: Image.Image) -> float:
     return 1.4826 * _percentile(steps.histogram(), 0.5) / 2**0.5
 
 
-def _isolate_digit(ink: Image.Image, noise: float) -> np.ndarray:
-    """The digit's ink cropped to its box, in [0, 1], with everything that is not the digit zeroed.
+def _ink_mask(ink: Image.Image, noise: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """The ink levels as an array, the pixels that are ink, and the background level.
 
-    Pixels above an Otsu threshold (and above the noise) are ink; they are grouped into connected
-    blobs, the largest is the digit, and blobs close to it and not tiny belong to it too.
+    Pixels above an Otsu threshold (and above the noise) are ink.
     """
     histogram = np.array(ink.histogram(), dtype=np.float64)
     floor = _percentile(histogram, 0.5)
     threshold = int(max(_otsu(histogram), floor + NOISE_SIGMAS * noise, floor + MIN_CONTRAST * 255 / 2))
     levels = np.asarray(ink)
-    found = _digit_components(levels > threshold)
-    if found is None:
-        raise NoDigitError("no digit found: the image is blank or nothing stands out from the background")
-    mask, (top, bottom, left, right), specks = found
+    return levels, levels > threshold, floor
+
+
+def cut_out(ink: Ink, mask: np.ndarray, box: tuple[int, int, int, int], masked: bool) -> DigitImage:
+    """One digit's ink cropped to its ``box`` ``(top, bottom, left, right)``, in [0, 1], in MNIST's layout.
+
+    With ``masked``, everything that is not near the ``mask`` (other digits, specks) is zeroed.
+    """
     margin = 2  # keep the anti-aliased fringe just below the threshold
+    height, width = ink.levels.shape
+    top, bottom, left, right = box
     top, left = max(0, top - margin), max(0, left - margin)
-    bottom, right = min(ink.height, bottom + margin), min(ink.width, right + margin)
-    crop, mask = levels[top:bottom, left:right], mask[top:bottom, left:right]
+    bottom, right = min(height, bottom + margin), min(width, right + margin)
+    crop, mask = ink.levels[top:bottom, left:right], mask[top:bottom, left:right]
     stroke = _percentile(np.bincount(crop[mask], minlength=256), 0.9)
-    if stroke - floor < MIN_CONTRAST * 255:
+    if stroke - ink.floor < MIN_CONTRAST * 255:
         raise NoDigitError("no digit found: the marks are too faint to be a digit")
-    zero = floor + 2 * noise
+    zero = ink.floor + 2 * ink.noise
     digit = np.clip((crop.astype(np.float32) - zero) / (stroke - zero), 0.0, 1.0)
-    if specks:
-        digit *= _rank_filter(mask, 2 * margin + 1, np.maximum)
-    return _tight_crop(digit)
+    if masked:
+        digit *= rank_filter(mask, 2 * margin + 1, np.maximum)
+    rows, cols = _visible_span(digit)
+    image, placed = _mnist_layout(digit[rows[0] : rows[1], cols[0] : cols[1]])
+    in_picture = tuple(
+        round(value * ink.scale)
+        for value in (left + cols[0], top + rows[0], left + cols[1], top + rows[1])
+    )
+    return DigitImage(image, in_picture, placed)
+
+
+@dataclass(frozen=True)
+class Blobs:
+    """The 8-connected blobs of an ink mask: its runs ``(row, start, stop)``, the blob of each run, and
+    each blob's area, box and whether it lies along the picture's edge (a table, a shadow: background)."""
+
+    row: np.ndarray
+    start: np.ndarray
+    stop: np.ndarray
+    label: np.ndarray
+    area: np.ndarray
+    top: np.ndarray
+    bottom: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    along_edge: np.ndarray
+
+    def paint(self, chosen: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """A mask of the ``chosen`` blobs (booleans, one per blob)."""
+        return _paint_runs(shape, self.row, self.start, self.stop, chosen[self.label])
+
+
+def find_blobs(mask: np.ndarray) -> Blobs:
+    row, start, stop, label = _connected_runs(mask)
+    height, width = mask.shape
+    count = label.max() + 1 if len(label) else 0
+    area = np.bincount(label, weights=stop - start, minlength=count)
+    top, bottom = _group_min(label, row, count), _group_max(label, row + 1, count)
+    left, right = _group_min(label, start, count), _group_max(label, stop, count)
+    on_edge = np.where((row == 0) | (row == height - 1), stop - start, (start == 0).astype(int) + (stop == width))
+    along_edge = np.bincount(label, weights=on_edge, minlength=count) > EDGE_SHARE * max(height, width)
+    return Blobs(row, start, stop, label, area, top, bottom, left, right, along_edge)
 
 
 def _digit_components(mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int], bool] | None:
@@ -266,14 +362,11 @@ def _digit_components(mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int
     Blobs lying along the picture's edge (a table around the paper, a shadow) are background;
     of the rest, the largest is the digit, and blobs near it that are not tiny belong to it too.
     """
-    row, start, stop, label = _connected_runs(mask)
+    blobs = find_blobs(mask)
     height, width = mask.shape
-    count = label.max() + 1 if len(label) else 0
-    area = np.bincount(label, weights=stop - start, minlength=count)
-    top, bottom = _group_min(label, row, count), _group_max(label, row + 1, count)
-    left, right = _group_min(label, start, count), _group_max(label, stop, count)
-    on_edge = np.where((row == 0) | (row == height - 1), stop - start, (start == 0).astype(int) + (stop == width))
-    along_edge = np.bincount(label, weights=on_edge, minlength=count) > EDGE_SHARE * max(height, width)
+    top, bottom, left, right, area, along_edge = (
+        blobs.top, blobs.bottom, blobs.left, blobs.right, blobs.area, blobs.along_edge
+    )
     if along_edge.all():
         return None
     main = int(np.argmax(np.where(along_edge, 0, area)))
@@ -287,7 +380,7 @@ def _digit_components(mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int
     box = (int(top[chosen].min()), int(bottom[chosen].max()), int(left[chosen].min()), int(right[chosen].max()))
     if chosen.all():
         return mask, box, False
-    return _paint_runs(mask.shape, row, start, stop, chosen[label]), box, True
+    return blobs.paint(chosen, mask.shape), box, True
 
 
 def _connected_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -341,8 +434,11 @@ def _group_max(label: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
 # ---------------------------------------------------------------- MNIST layout
 
 
-def _mnist_layout(digit: np.ndarray) -> np.ndarray:
-    """Longest side to 20 pixels, anti-aliased; then into 28x28 with the centre of mass centred."""
+def _mnist_layout(digit: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Longest side to 20 pixels, anti-aliased; then into 28x28 with the centre of mass centred.
+
+    Also returns where the digit landed, ``(left, top, right, bottom)`` in the 28x28 image.
+    """
     small = np.clip(_resized(_usual_strokes(digit), BOX_SIZE), 0.0, None)
     small /= small.max()
     total = small.sum()
@@ -353,7 +449,7 @@ def _mnist_layout(digit: np.ndarray) -> np.ndarray:
     left = int(np.clip(round(CENTRE - centre_col), 0, side - small.shape[1]))
     result = np.zeros((side, side), dtype=np.float32)
     result[top : top + small.shape[0], left : left + small.shape[1]] = small
-    return result
+    return result, (left, top, left + small.shape[1], top + small.shape[0])
 
 
 def _usual_strokes(digit: np.ndarray) -> np.ndarray:
@@ -363,25 +459,31 @@ def _usual_strokes(digit: np.ndarray) -> np.ndarray:
     big brushes thicker. Such strokes are grown or worn away at 8x the final scale, by the amount
     that gives the nearest usual width once the digit's box is scaled to 20 pixels.
     """
-    width = _stroke_width(digit) * BOX_SIZE / max(digit.shape)
+    width = stroke_width(digit) * BOX_SIZE / max(digit.shape)
     target = min(max(width, MIN_STROKE_WIDTH), MAX_STROKE_WIDTH)
     radius = round(FINE_SCALE * (target - width) / (2 - 2 * target / BOX_SIZE))
     if radius == 0:
         return digit
     fine = _resized(digit, BOX_SIZE * FINE_SCALE)
     if radius > 0:
-        return _rank_filter(np.pad(fine, radius), 2 * radius + 1, np.maximum)
-    return _tight_crop(_rank_filter(fine, 1 - 2 * radius, np.minimum))
+        return rank_filter(np.pad(fine, radius), 2 * radius + 1, np.maximum)
+    return _tight_crop(rank_filter(fine, 1 - 2 * radius, np.minimum))
 
 
 def _tight_crop(digit: np.ndarray) -> np.ndarray:
     """The digit cut to its box, ignoring the faintest fringe as it would a speck of dust."""
+    rows, cols = _visible_span(digit)
+    return digit[rows[0] : rows[1], cols[0] : cols[1]]
+
+
+def _visible_span(digit: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The rows and columns ``(first, last + 1)`` holding more than the faintest fringe."""
     visible = digit > 0.1
     rows, cols = np.flatnonzero(visible.any(axis=1)), np.flatnonzero(visible.any(axis=0))
-    return digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return (int(rows[0]), int(rows[-1]) + 1), (int(cols[0]), int(cols[-1]) + 1)
 
 
-def _stroke_width(digit: np.ndarray) -> float:
+def stroke_width(digit: np.ndarray) -> float:
     """Average stroke width in pixels: ink mass over half the outline's length (a stroke is long and thin)."""
     solid = np.pad(digit > 0.5, 1)
     outline = np.count_nonzero(solid[1:] != solid[:-1]) + np.count_nonzero(solid[:, 1:] != solid[:, :-1])
@@ -403,7 +505,7 @@ def _resized(values: np.ndarray, longest: int) -> np.ndarray:
 # ---------------------------------------------------------------- helpers
 
 
-def _rank_filter(values: np.ndarray, size: int, pick: np.ufunc) -> np.ndarray:
+def rank_filter(values: np.ndarray, size: int, pick: np.ufunc) -> np.ndarray:
     """A square minimum or maximum filter (``pick`` is np.minimum or np.maximum), edges repeated."""
     height, width = values.shape
     padded = np.pad(values, size // 2, mode="edge")

@@ -125,7 +125,7 @@ def train_evaluate_save(
     )
     if result.cancelled:
         return RunOutcome(result, evaluation=None, saved=None)
-    evaluation = evaluate(result.model, splits.test.images, splits.test.labels)
+    evaluation = evaluate(result.model, splits.test.images, splits.test.labels, temperature=result.temperature)
     store = store or get_store()
     saved = store.save_run(
         result.model,

@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_core.augment import augment_batch
+from mnist_core.calibrate import fit_model_temperature
 from mnist_core.config import Augmentation, Preset
 from mnist_core.data import as_model_input
 from mnist_core.models import build_model, float32_copy
@@ -89,6 +90,7 @@ class TrainResult:
     epochs_completed: int
     cancelled: bool
     images_per_second: float
+    temperature: float = 1.0  # fitted on the validation split after training (mnist_core.calibrate)
 
     @property
     def params(self) -> dict:
@@ -188,6 +190,7 @@ class _Progress(keras.callbacks.Callback):
         super().__init__()
         self.epochs, self.batches, self.batch_size = epochs, batches, batch_size
         self.on_event, self.cancel = on_event, cancel
+        self.batch_curve: dict[str, list[float]] = {"epoch": [], "loss": [], "accuracy": []}
         self.epoch_seconds: list[float] = []
         self.cancelled = False
         self.images_seen = 0
@@ -212,6 +215,10 @@ class _Progress(keras.callbacks.Callback):
             eta_seconds=eta,
             **{key: float(logs[key]) for key in ("loss", "accuracy", "val_loss", "val_accuracy") if key in logs},
         )
+        if kind == "batch" and event.loss is not None:
+            self.batch_curve["epoch"].append(round(self.epoch - 1 + batch / self.batches, 4))
+            self.batch_curve["loss"].append(round(event.loss, 5))
+            self.batch_curve["accuracy"].append(round(event.accuracy, 5))
         if self.on_event is not None:
             self.on_event(event)
 
@@ -286,13 +293,19 @@ def train(
     completed = len(progress.epoch_seconds)
     history = {key: [float(value) for value in values[:completed]] for key, values in fit.history.items()}
     history["epoch_seconds"] = [round(seconds, 3) for seconds in progress.epoch_seconds]
+    history["batch_curve"] = progress.batch_curve  # the training curve within epochs, as the Train page drew it
+    model = float32_copy(model, preset)
+    temperature = 1.0
+    if validation_data is not None and completed:
+        temperature = fit_model_temperature(model, *validation_data)
     result = TrainResult(
-        model=float32_copy(model, preset),
+        model=model,
         preset=preset,
         history=history,
         train_seconds=train_seconds,
         epochs_completed=completed,
         cancelled=progress.cancelled,
         images_per_second=progress.images_seen / train_seconds if train_seconds else 0.0,
+        temperature=temperature,
     )
     return result

@@ -4,11 +4,13 @@ Runs carry the evaluation made when they were saved, so nothing is recomputed he
 baseline, which has no records, is evaluated (once per server).
 """
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 import app_common
 from mnist_core import figures
+from mnist_core.predict import ModelChoice
 
 app_common.run_inside_app()
 
@@ -65,6 +67,23 @@ def mistakes_gallery(evaluation: dict, count: int) -> None:
             )
 
 
+@st.cache_data(max_entries=8, show_spinner="Reading the test set…")
+def test_predictions(choice: str) -> np.ndarray:
+    """The digit the model reads in every test image, to find the images behind a confusion-matrix cell."""
+    predictor = app_common.predictor(ModelChoice(run_id=None if choice == BASELINE else choice))
+    return predictor.predict_batch(app_common.splits().test.images).argmax(axis=1)
+
+
+def cell_images(choice: str, true: int, predicted: int, limit: int = 48) -> None:
+    test = app_common.splits().test
+    indices = np.flatnonzero((test.labels == true) & (test_predictions(choice) == predicted))
+    what = f"true {true}, read as {predicted}"
+    st.markdown(f"**{app_common.plural(len(indices), 'test image')}: {what}**"
+                + (f" (the first {limit})" if len(indices) > limit else ""))
+    if len(indices):
+        st.image(figures.montage(test.images[indices[:limit]], columns=16, scale=2), caption=what)
+
+
 def comparison_metrics(evaluation: dict, reference: dict | None) -> None:
     """Test accuracy and loss, with the difference from ``reference`` (run A) when given."""
     accuracy_col, loss_col = st.columns(2)
@@ -106,12 +125,36 @@ with one_tab:
     matrix_col, table_col = st.columns([3, 2])
     with matrix_col:
         scale = st.radio("Confusion matrix", ["Counts", "Normalised by true digit"], horizontal=True, key="scale")
-        st.plotly_chart(
-            figures.confusion_heatmap(evaluation["confusion_matrix"], normalise=scale != "Counts"), key="matrix"
+        matrix = st.plotly_chart(
+            figures.confusion_heatmap(evaluation["confusion_matrix"], normalise=scale != "Counts", clickable=True),
+            key=f"matrix_{choice}",
+            on_select="rerun",
+            selection_mode="points",
         )
+        st.caption("Click a cell to see the test images behind it.")
     with table_col:
         st.markdown("**Per digit**")
         per_class_table(evaluation)
+    if matrix.selection.points:
+        cell = matrix.selection.points[0]
+        cell_images(choice, true=int(cell["y"]), predicted=int(cell["x"]))
+
+    calibration = evaluation.get("calibration")
+    st.subheader("How sure, how right")
+    if calibration:
+        diagram_col, notes_col = st.columns([3, 2])
+        diagram_col.plotly_chart(figures.reliability_diagram(calibration), key="reliability")
+        notes_col.metric("Expected calibration error", f"{calibration['ece']:.2%}",
+                         delta=f"{calibration['ece'] - calibration['ece_uncalibrated']:+.2%} vs raw",
+                         delta_color="inverse", border=True)
+        notes_col.caption(
+            f"Confidence is calibrated by temperature scaling: the model's logits are divided by "
+            f"T = {calibration['temperature']:.3g}, fitted on the validation split. A perfectly calibrated model "
+            "is right 90% of the time when it says 90%; below 80% the Predict page says \"not sure\"."
+        )
+    else:
+        st.info("This run was saved before calibration existed; its confidences are the model's raw ones.",
+                icon=":material/info:")
 
     st.subheader("Most confident mistakes")
     st.caption("Test images the model got wrong while being surest of itself: true digit, what it read, how sure.")

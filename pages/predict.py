@@ -1,38 +1,75 @@
 """Predict: draw a digit or upload pictures, and see what the model reads and the 28x28 image it was shown."""
 
+import io
+
+import numpy as np
 import streamlit as st
+from PIL import Image, ImageOps
 
 import app_common
 from mnist_core import config, figures
 from mnist_core.errors import ImageError, NoDigitError
-from mnist_core.predict import FileResult, ModelChoice, Prediction
+from mnist_core.predict import FileResult, ModelChoice, Reading
 
 app_common.run_inside_app()
 
-CANVAS_SIZE = 280
+CANVAS_WIDTH, CANVAS_HEIGHT = 448, 280  # wide enough for a number of four digits
 PICTURE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
 SAMPLES = sorted(path for path in config.ASSETS_DIR.iterdir() if path.suffix.lstrip(".") in PICTURE_TYPES)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def read_picture(name: str, picture: bytes, choice: ModelChoice) -> FileResult:
-    """One picture's prediction or what is wrong with it; the same bytes and model give the same answer."""
+    """One picture's reading or what is wrong with it; the same bytes and model give the same answer."""
     try:
-        return FileResult(name, prediction=app_common.predictor(choice).predict_image(picture))
+        return FileResult(name, reading=app_common.predictor(choice).read(picture))
     except ImageError as error:
         return FileResult(name, error=str(error))
 
 
-def show_prediction(prediction: Prediction, key: str, original: bytes | None = None) -> None:
-    """The digit, how sure the model is, the image it saw (beside the ``original``) and every digit's probability."""
-    columns = st.columns([1, 1, 1.2] if original else [1, 1.4], vertical_alignment="center")
-    if original:
-        columns[0].image(figures.thumbnail(original), caption="Original")
-    seen_col, digit_col = columns[-2:]
-    seen_col.image(figures.enlarge(prediction.image, scale=4), caption="What the model saw (28×28)")
-    digit_col.metric("Prediction", prediction.digit)
-    digit_col.metric("Confidence", f"{prediction.confidence:.1%}")
-    st.plotly_chart(figures.probability_bars(prediction.probabilities), key=key, config={"displayModeBar": False})
+def show_reading(reading: Reading, key: str, original: Image.Image, full_size: tuple[int, int] | None = None) -> None:
+    """The number (or digit), how sure, each digit boxed on the ``original`` (a thumbnail of a picture of
+    ``full_size``, where the boxes are), the images the model saw, and on request which strokes decided."""
+    full_size = full_size or original.size
+    scale = original.width / full_size[0]
+    digits = reading.digits
+    single = len(digits) == 1
+    columns = st.columns([1.3, 1, 1], vertical_alignment="center")
+    labels = [f"{d.digit} {d.confidence:.0%}" if d.sure else f"{d.digit}|{d.runner_up}?" for d in digits]
+    boxes = [tuple(round(value * scale) for value in d.box) for d in digits]
+    columns[0].image(figures.boxed(original, boxes, labels, [d.sure for d in digits]), caption="Original")
+    seen = figures.montage(np.array([d.image for d in digits]), columns=len(digits), scale=4 if single else 2)
+    columns[1].image(seen, caption="What the model saw (28×28 each)")
+    columns[2].metric("Prediction", digits[0].verdict if single else reading.number)
+    columns[2].metric("Confidence", f"{min(d.confidence for d in digits):.1%}", help="calibrated; the least sure digit")
+    for position, digit in enumerate(digits):
+        if not digit.sure:
+            where = "" if single else f"digit {position + 1}: "
+            st.warning(f"{where}not sure: {digit.digit} or {digit.runner_up}? ({digit.confidence:.0%} {digit.digit})",
+                       icon=":material/help:")
+    if single:
+        st.plotly_chart(figures.probability_bars(digits[0].probabilities), key=key, config={"displayModeBar": False})
+    if st.toggle("Why? Show which strokes decided", key=f"{key}_why"):
+        show_saliency(reading, original, full_size)
+
+
+def show_saliency(reading: Reading, original: Image.Image, full_size: tuple[int, int]) -> None:
+    """Occlusion maps: over each 28x28 input, and all of them laid over the original picture."""
+    from mnist_core.explain import occlusion, over_picture
+
+    predictor = app_common.predictor(app_common.model_in_use())
+    maps = [occlusion(predictor, digit.image, digit.digit) for digit in reading.digits]
+    over = np.max([over_picture(heat, digit, full_size) for heat, digit in zip(maps, reading.digits, strict=True)],
+                  axis=0)
+    over = np.asarray(Image.fromarray(over).resize(original.size, Image.Resampling.BILINEAR))
+    left, right = st.columns([1, 1.3])
+    left.image(
+        [figures.heat_overlay(figures.enlarge(d.image, 4), np.kron(heat, np.ones((4, 4)))) for d, heat in
+         zip(reading.digits, maps, strict=True)],
+        caption=[f"{d.digit}; runner-up {d.runner_up} at {d.probabilities[d.runner_up]:.1%}" for d in reading.digits],
+    )
+    right.image(figures.heat_overlay(original, over), caption="Saliency over the original: where erasing ink would "
+                "weaken the answer most")
 
 
 def show_pictures(pictures: list[tuple[str, bytes]], choice: ModelChoice, key: str) -> None:
@@ -42,10 +79,12 @@ def show_pictures(pictures: list[tuple[str, bytes]], choice: ModelChoice, key: s
         result = read_picture(name, picture, choice)
         with columns[position % 2].container(border=True):
             st.markdown(f"**{name}**")
-            if result.prediction is None:
+            if result.reading is None:
                 st.warning(result.error, icon=":material/broken_image:")
                 continue
-            show_prediction(result.prediction, key=f"{key}_{position}", original=picture)
+            full_size = ImageOps.exif_transpose(Image.open(io.BytesIO(picture))).size
+            show_reading(result.reading, key=f"{key}_{position}", original=figures.thumbnail(picture, 512),
+                         full_size=full_size)
 
 
 st.title("Predict")
@@ -63,32 +102,35 @@ draw_tab, upload_tab, samples_tab = st.tabs(["Draw", "Upload", "Samples"])
 with draw_tab:
     from streamlit_drawable_canvas import st_canvas  # needs a running app: importing it registers the component
 
-    canvas_col, result_col = st.columns([1, 2], gap="large")
+    canvas_col, result_col = st.columns([1, 1.6], gap="large")
     with canvas_col:
         stroke = st.slider("Stroke width", 8, 40, 20, key="stroke")
         canvas = st_canvas(
             stroke_width=stroke,
             stroke_color="#ffffff",
             background_color="#000000",
-            width=CANVAS_SIZE,
-            height=CANVAS_SIZE,
+            width=CANVAS_WIDTH,
+            height=CANVAS_HEIGHT,
             drawing_mode="freedraw",
             return_image_data=True,
             key="canvas",
         )
-        st.caption("White ink on black, like MNIST. Undo, redo or clear with the canvas toolbar.")
+        st.caption("White ink on black, like MNIST. One digit or a whole number. Undo, redo or clear with the "
+                   "canvas toolbar.")
     with result_col:
         drawn = bool(canvas.json_data and canvas.json_data.get("objects"))
         try:
             if not drawn or canvas.image_data is None:
                 raise NoDigitError("nothing drawn yet")
-            show_prediction(model.predict_image(canvas.image_data), key="canvas_probabilities")
+            show_reading(model.read(canvas.image_data), key="canvas_probabilities",
+                         original=Image.fromarray(canvas.image_data))
         except NoDigitError:
-            st.info("Draw a digit in the black box; the prediction follows every stroke.", icon=":material/draw:")
+            st.info("Draw a digit in the black box, or a whole number; the prediction follows every stroke.",
+                    icon=":material/draw:")
 
 with upload_tab:
     uploads = st.file_uploader(
-        "Pictures of handwritten digits, one digit each", type=PICTURE_TYPES, accept_multiple_files=True, key="uploads"
+        "Pictures of handwritten digits or numbers", type=PICTURE_TYPES, accept_multiple_files=True, key="uploads"
     )
     if uploads:
         show_pictures([(upload.name, upload.getvalue()) for upload in uploads], choice, key="upload")

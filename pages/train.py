@@ -10,7 +10,7 @@ import app_common
 from mnist_core import config
 from mnist_core.config import PRESETS, get_preset
 from mnist_core.errors import MnistError
-from mnist_core.figures import Curve, training_curves
+from mnist_core.figures import Curve, curves_table, live_curve_spec, training_curves
 from mnist_core.jobs import JobState
 from mnist_core.precision import PRECISIONS, resolve_precision
 
@@ -72,8 +72,10 @@ def live_job() -> None:
         st.rerun()
     st.progress(job.fraction_done, text=progress_text(job))
     show_metrics(job)
-    if job.train_curve:
-        st.plotly_chart(training_curves(curves(job)), key="live_curves")
+    if job.train_curve:  # light charts: building a Plotly or Altair chart every second slows training down
+        table = curves_table(curves(job))
+        for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
+            column.vega_lite_chart(table, live_curve_spec(metric))
     cancelling = job.status == "cancelling"
     if st.button("Cancelling…" if cancelling else "Cancel", icon=":material/stop_circle:", disabled=cancelling):
         jobs.cancel()

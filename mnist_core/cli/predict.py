@@ -1,4 +1,4 @@
-"""``predict``: the digit in each image file."""
+"""``predict``: the digit, or the number, in each image file."""
 
 from __future__ import annotations
 
@@ -18,14 +18,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from mnist_core.predict import Predictor
+    from mnist_core.predict import Predictor, describe_reading
 
     results = Predictor.load(args.model).predict_files(args.files)
     for result in results:
         if args.json:
             print_json(result.to_dict())
-        elif result.prediction is None:
+        elif result.reading is None:
             print(f"{result.file}: error: {result.error}")
         else:
-            print(f"{result.file}: {result.prediction.digit} ({result.prediction.confidence:.1%} sure)")
-    return 0 if all(result.prediction is not None for result in results) else 1
+            print(f"{result.file}: {describe_reading(result.reading)}")
+    return 0 if all(result.reading is not None for result in results) else 1

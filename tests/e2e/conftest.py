@@ -8,9 +8,11 @@ Playwright's own browser download is never needed.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.support.app_server import running_app
 
@@ -40,12 +42,20 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
-    """A fresh tab, as wide as a laptop screen, with generous timeouts for a busy machine."""
-    context = browser.new_context(base_url=app_url, viewport={"width": 1400, "height": 1000})
+@contextmanager
+def open_tab(browser, app_url: str, **context_options) -> Iterator[Page]:
+    """A fresh tab, as wide as a laptop screen, with generous timeouts for a busy machine; ``context_options``
+    are Playwright's (``has_touch=True`` for a phone, ``color_scheme="dark"``)."""
+    context = browser.new_context(base_url=app_url, viewport={"width": 1400, "height": 1000}, **context_options)
     context.set_default_timeout(WAIT_MS)
     expect.set_options(timeout=WAIT_MS)
-    tab = context.new_page()
-    yield tab
-    context.close()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    with open_tab(browser, app_url) as tab:
+        yield tab

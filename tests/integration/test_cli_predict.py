@@ -32,7 +32,9 @@ def test_every_sample_gets_its_digit_and_exit_0(digit_model_path):
     assert answers[0]["digit"] == 3
     for path, answer in zip(SAMPLES, answers[1:], strict=True):
         assert answer["digit"] == int(path.name.split("_")[1]), answer
-        assert set(answer) == {"file", "digit", "confidence", "probabilities"}
+        assert set(answer) == {"file", "digit", "confidence", "probabilities", "number", "digits"}
+        assert answer["number"] == str(answer["digit"]) and len(answer["digits"]) == 1
+        assert set(answer["digits"][0]) == {"digit", "confidence", "probabilities", "box"}
         assert len(answer["probabilities"]) == 10 and answer["confidence"] == max(answer["probabilities"])
 
 

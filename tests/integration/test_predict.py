@@ -53,6 +53,7 @@ def test_a_prediction_carries_probabilities_and_the_image_the_model_saw(predicto
     assert abs(sum(prediction.probabilities) - 1) < 1e-4
     assert prediction.image.shape == (28, 28) and prediction.image.dtype == np.float32
     assert set(prediction.to_dict()) == {"digit", "confidence", "probabilities"}
+    assert prediction.runner_up != prediction.digit
 
 
 def test_batches_accept_raw_and_reshaped_images(predictor, mnist_test):
@@ -70,6 +71,23 @@ def test_the_single_image_path_matches_the_batch_path(predictor):
     np.testing.assert_allclose(prediction.probabilities, predictor.predict_batch(prediction.image[None])[0], atol=1e-5)
 
 
+def test_a_written_number_is_read_digit_by_digit_in_one_batch(predictor, mnist_test):
+    from PIL import Image
+
+    digits = [2, 0, 2, 6]
+    picks = [int(np.flatnonzero(mnist_test.labels == digit)[0]) for digit in digits]
+    row = np.concatenate([np.pad(mnist_test.images[i], ((4, 4), (10, 10))) for i in picks], axis=1)
+    picture = np.asarray(Image.fromarray(row).resize((row.shape[1] * 4, row.shape[0] * 4), Image.Resampling.BILINEAR))
+    reading = predictor.read(picture)
+    assert reading.number == "2026"
+    boxes = [prediction.box for prediction in reading.digits]
+    assert [box[0] for box in boxes] == sorted(box[0] for box in boxes)
+    assert all(0 <= box[0] < box[2] <= picture.shape[1] and 0 <= box[1] < box[3] <= picture.shape[0] for box in boxes)
+    answer = reading.to_dict()
+    assert "digit" not in answer and answer["number"] == "2026" and len(answer["digits"]) == 4
+    assert set(answer["digits"][0]) == {"digit", "confidence", "probabilities", "box"}
+
+
 def test_a_blank_canvas_is_not_guessed_at(predictor):
     with pytest.raises(NoDigitError):
         predictor.predict_image(np.zeros((280, 280, 4), np.uint8))
@@ -81,9 +99,9 @@ def test_files_that_cannot_be_read_are_reported_and_the_rest_predicted(predictor
     for name, result in zip(names, results, strict=True):
         expected = awkward_files[name][1]
         if isinstance(expected, int):
-            assert result.error is None and result.prediction.digit == expected, name
+            assert result.error is None and result.reading.number == str(expected), name
         else:
-            assert result.prediction is None and expected in result.error, (name, result.error)
+            assert result.reading is None and expected in result.error, (name, result.error)
 
 
 # ---------------------------------------------------------------- choosing the model
