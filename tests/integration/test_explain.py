@@ -8,8 +8,6 @@ import pytest
 from mnist_core import config
 from mnist_core.explain import occlusion, over_picture
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def three(predictor):
