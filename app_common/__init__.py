@@ -2,6 +2,7 @@
 
 * :mod:`.navigation`: the page registry, and running every page inside ``app.py``;
 * :mod:`.cached`: the data, store, runs, models and job manager, made once per server process;
+* :mod:`.feedback`: the learning loop's store, prediction log and cached entries;
 * :mod:`.labels`: runs, counts and durations in words (plain functions, unit tested);
 * :mod:`.sidebar`: the sidebar every page shows;
 * :mod:`.reruns`: keeping reruns fast once TensorFlow is loaded.
@@ -26,6 +27,13 @@ from app_common.cached import (
     store_health,
     training_jobs,
 )
+from app_common.feedback import (
+    feedback_entries,
+    feedback_snapshot,
+    feedback_store,
+    forget_feedback,
+    prediction_log,
+)
 from app_common.labels import created_at, duration, plural, run_label
 from app_common.navigation import PAGES, PageInfo, navigation_pages, run_inside_app, running_page
 from app_common.reruns import keep_reruns_fast
@@ -39,6 +47,10 @@ __all__ = [
     "baseline_evaluation",
     "created_at",
     "duration",
+    "feedback_entries",
+    "feedback_snapshot",
+    "feedback_store",
+    "forget_feedback",
     "forget_runs",
     "has_baseline",
     "keep_reruns_fast",
@@ -46,6 +58,7 @@ __all__ = [
     "model_in_use",
     "navigation_pages",
     "plural",
+    "prediction_log",
     "predictor",
     "run_details",
     "run_inside_app",

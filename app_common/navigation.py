@@ -60,6 +60,10 @@ PAGES = {
         PageInfo(
             "runs", "Runs", ":material/history:", "Every saved run: make one active, download its model, delete it."
         ),
+        PageInfo(
+            "activity", "Activity", ":material/insights:",
+            "What users drew and uploaded, what they corrected, and how each run reads their examples.",
+        ),
     )
 }
 

@@ -4,7 +4,8 @@
     python -m benchmarks time_to_accuracy # one or more, by short or module name: time (time_to_accuracy,
                                           # ~10 min), best (best_accuracy, ~6 min), latency (predict_latency),
                                           # style (style_shift, ~1 min), numbers (multi_digit, ~2 min),
-                                          # app (app_timing), app-load (app_load), serving (~8 min)
+                                          # app (app_timing), app-load (app_load), serving (~8 min),
+                                          # feedback (feedback_learning, ~6 min)
     python -m benchmarks --report         # only rebuild docs/PERFORMANCE.md from benchmarks/results
 """
 
@@ -25,6 +26,7 @@ BENCHMARKS = {
     "app": "benchmarks.app_timing",
     "app-load": "benchmarks.app_load",
     "serving": "benchmarks.serving",
+    "feedback": "benchmarks.feedback_learning",
 }
 BY_NAME = {**BENCHMARKS, **{module.rpartition(".")[2]: module for module in BENCHMARKS.values()}}
 

@@ -22,6 +22,7 @@ from mnist_core.errors import MnistError
 if TYPE_CHECKING:
     from mnist_core.config import Preset
     from mnist_core.data import MnistSplits
+    from mnist_core.feedback.training import FeedbackPlan
     from mnist_core.runs import RunSummary
     from mnist_core.store import Store
     from mnist_core.train import TrainEvent
@@ -82,8 +83,17 @@ class TrainingJobs:
         """The running job, else the last one to finish (so a reloaded page still sees its result)."""
         return self._state
 
-    def start(self, preset: Preset, splits: MnistSplits | None = None, store: Store | None = None) -> JobState:
-        """Start training ``preset`` in the background; raises :class:`TrainingBusyError` if a run is active."""
+    def start(
+        self,
+        preset: Preset,
+        splits: MnistSplits | None = None,
+        store: Store | None = None,
+        feedback: FeedbackPlan | None = None,
+    ) -> JobState:
+        """Start training ``preset`` in the background; raises :class:`TrainingBusyError` if a run is active.
+
+        With ``feedback`` the run also learns from those labelled examples.
+        """
         with self._lock:
             if self._state is not None and self._state.active:
                 raise TrainingBusyError(
@@ -94,7 +104,7 @@ class TrainingJobs:
             self._state = JobState(job_id=secrets.token_hex(4), preset=preset)
             thread = threading.Thread(
                 target=self._work,
-                args=(preset, splits, store, self._cancel),
+                args=(preset, splits, store, feedback, self._cancel),
                 name=f"training-{self._state.job_id}",
                 daemon=True,  # a server shutting down does not wait for a half-trained model
             )
@@ -127,11 +137,20 @@ class TrainingJobs:
                 changes["stage"] = "Evaluating on the test set and saving the run"
             self._state = replace(state, **changes)
 
-    def _work(self, preset: Preset, splits: MnistSplits | None, store: Store | None, cancel: threading.Event) -> None:
+    def _work(
+        self,
+        preset: Preset,
+        splits: MnistSplits | None,
+        store: Store | None,
+        feedback: FeedbackPlan | None,
+        cancel: threading.Event,
+    ) -> None:
         from mnist_core.runs import train_evaluate_save  # TensorFlow loads here, not when the app asks for status
 
         try:
-            outcome = train_evaluate_save(preset, splits, store=store, on_event=self._record, cancel=cancel)
+            outcome = train_evaluate_save(
+                preset, splits, store=store, on_event=self._record, cancel=cancel, feedback=feedback
+            )
         except MnistError as error:
             self._finish("failed", message=str(error))
         except Exception:

@@ -51,17 +51,33 @@ class PipelineError(MnistError):
 # compiler import breaks inside KFP's executor).
 
 
-def get_data_batch(seed: int, store_endpoint: str, store_bucket: str, splits: Output[Dataset]):
-    """Load MNIST, validate it and split it into train, validation and test; store the splits."""
+def get_data_batch(seed: int, feedback: bool, store_endpoint: str, store_bucket: str, splits: Output[Dataset]):
+    """Load MNIST, validate it and split it into train, validation and test; store the splits.
+
+    With ``feedback``, the labelled examples in the store go along too, frozen as one snapshot.
+    """
     from mnist_core import data
-    from mnist_core.pipeline_steps import new_batch_id, open_store, save_step_arrays, splits_to_arrays
+    from mnist_core.feedback import FeedbackStore
+    from mnist_core.pipeline_steps import (
+        feedback_to_arrays,
+        new_batch_id,
+        open_store,
+        save_step_arrays,
+        splits_to_arrays,
+    )
 
     loaded, report = data.get_data_batch(seed=seed)
     for check in report.checks:
         print(f"ok   {check.name:<24} {check.detail}", flush=True)
     splits.metadata["validation"] = report.to_dict()
     store = open_store(store_endpoint, store_bucket)
-    save_step_arrays(splits, store, new_batch_id(), "splits", splits_to_arrays(loaded))
+    arrays = splits_to_arrays(loaded)
+    if feedback:
+        snapshot = FeedbackStore(store).snapshot()
+        splits.metadata["feedback"] = snapshot.record()
+        print(f"feedback: {snapshot.record()}", flush=True)
+        arrays |= feedback_to_arrays(snapshot)
+    save_step_arrays(splits, store, new_batch_id(), "splits", arrays)
 
 
 def reshape_data(store_endpoint: str, store_bucket: str, splits: Input[Dataset], reshaped: Output[Dataset]):
@@ -98,7 +114,9 @@ def model_building(
 
     from mnist_core import config
     from mnist_core.errors import StoreError
+    from mnist_core.feedback.training import FeedbackPlan
     from mnist_core.pipeline_steps import (
+        arrays_to_feedback,
         arrays_to_splits,
         export_saved_model,
         load_step_arrays,
@@ -111,8 +129,10 @@ def model_building(
         preset, epochs=epochs or None, batch_size=batch_size or None, learning_rate=learning_rate or None, seed=seed
     )
     store = open_store(store_endpoint, store_bucket)
-    splits = arrays_to_splits(load_step_arrays(reshaped, store))
-    outcome = train_evaluate_save(chosen, splits, store=store, on_event=print_epoch)
+    arrays = load_step_arrays(reshaped, store)
+    snapshot = arrays_to_feedback(arrays)
+    plan = FeedbackPlan(snapshot) if snapshot is not None else None
+    outcome = train_evaluate_save(chosen, arrays_to_splits(arrays), store=store, on_event=print_epoch, feedback=plan)
     summary = outcome.summary
     if summary.spooled:  # a spool inside a finished pod is lost with it
         raise StoreError(summary.message)
@@ -128,6 +148,9 @@ def model_building(
     metrics.log_metric("test_loss", summary.test_loss)
     metrics.log_metric("train_seconds", summary.train_seconds)
     metrics.log_metric("epochs", summary.epochs)
+    if plan is not None:
+        metrics.log_metric("feedback_examples", summary.feedback_examples)
+        metrics.log_metric("feedback_accuracy", summary.feedback_accuracy)
     confusion.log_confusion_matrix(
         [str(digit) for digit in range(config.NUM_CLASSES)], outcome.evaluation["confusion_matrix"]
     )
@@ -196,6 +219,7 @@ def build_pipeline(image: str = DEFAULT_IMAGE, secret: str | None = DEFAULT_SECR
         batch_size: int = 0,
         learning_rate: float = 0.0,
         seed: int = config.DEFAULT_SEED,
+        feedback: bool = False,
         store_endpoint: str = "",
         store_bucket: str = "",
         deploy: bool = False,
@@ -203,7 +227,7 @@ def build_pipeline(image: str = DEFAULT_IMAGE, secret: str | None = DEFAULT_SECR
         serving_runtime: str = DEFAULT_RUNTIME,
     ) -> str:
         store = {"store_endpoint": store_endpoint, "store_bucket": store_bucket}
-        loading = load_step(seed=seed, **store)
+        loading = load_step(seed=seed, feedback=feedback, **store)
         reshaping = reshape_step(splits=loading.outputs["splits"], **store)
         training = training_step(
             reshaped=reshaping.outputs["reshaped"],
@@ -237,6 +261,7 @@ def pipeline_arguments(
     store_endpoint: str = "",
     store_bucket: str = "",
     deploy: bool = False,
+    feedback: bool = False,
 ) -> dict:
     """The pipeline's arguments, checked here so a bad value fails before any step starts."""
     preset_checked = config.get_preset(
@@ -248,6 +273,7 @@ def pipeline_arguments(
         "batch_size": batch_size or 0,
         "learning_rate": learning_rate or 0.0,
         "seed": preset_checked.seed,
+        "feedback": feedback,
         "store_endpoint": store_endpoint,
         "store_bucket": store_bucket,
         "deploy": deploy,

@@ -17,6 +17,7 @@ import numpy as np
 
 from mnist_core.data import MnistSplits, Split
 from mnist_core.errors import StoreError
+from mnist_core.feedback.entries import Snapshot
 from mnist_core.store import Store, get_store, new_run_id
 
 if TYPE_CHECKING:
@@ -64,6 +65,22 @@ def splits_to_arrays(splits: MnistSplits) -> dict[str, np.ndarray]:
 def arrays_to_splits(arrays: dict[str, np.ndarray]) -> MnistSplits:
     """The splits back from what :func:`splits_to_arrays` stored."""
     return MnistSplits(*(Split(arrays[f"{name}_images"], arrays[f"{name}_labels"]) for name in SPLIT_NAMES))
+
+
+def feedback_to_arrays(snapshot: Snapshot) -> dict[str, np.ndarray]:
+    """The labelled examples as arrays that travel with the splits (named so reshaping leaves them be)."""
+    return {
+        "feedback_ids": np.array(snapshot.ids, dtype=str),
+        "feedback_examples": snapshot.images,
+        "feedback_labels": snapshot.labels,
+    }
+
+
+def arrays_to_feedback(arrays: dict[str, np.ndarray]) -> Snapshot | None:
+    """The snapshot :func:`feedback_to_arrays` stored, or None when the run was asked for none."""
+    if "feedback_ids" not in arrays:
+        return None
+    return Snapshot.from_arrays(list(arrays["feedback_ids"]), arrays["feedback_examples"], arrays["feedback_labels"])
 
 
 def save_step_arrays(artifact: Artifact, store: Store, batch: str, stage: str, arrays: dict[str, np.ndarray]) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # this module stays light: the store imports it for run_summary
     from mnist_core.config import Preset
     from mnist_core.data import MnistSplits
+    from mnist_core.feedback.training import FeedbackPlan
     from mnist_core.train import CancelFlag, TrainEvent, TrainResult
 
 
@@ -44,6 +45,9 @@ class RunSummary:
     # Known to the process that trained it.
     cancelled: bool | None = None
     images_per_second: float | None = None
+    # Runs that learned from labelled examples: how many, and the accuracy on those held out.
+    feedback_examples: int | None = None
+    feedback_accuracy: float | None = None
 
     def to_dict(self) -> dict:
         """The known fields, for JSON (the manifest, the CLI's output line)."""
@@ -71,6 +75,8 @@ def run_summary(
         test_loss=evaluation.get("test_loss"),
         train_seconds=timings.get("train_seconds"),
         model_bytes=model_bytes,
+        feedback_examples=evaluation.get("feedback", {}).get("examples"),
+        feedback_accuracy=evaluation.get("feedback", {}).get("accuracy"),
     )
 
 
@@ -103,11 +109,14 @@ def train_evaluate_save(
     store=None,
     on_event: Callable[[TrainEvent], None] | None = None,
     cancel: CancelFlag | None = None,
+    feedback: FeedbackPlan | None = None,
 ) -> RunOutcome:
     """Train ``preset``, evaluate on the test set and save the run; a cancelled run is not saved.
 
     ``splits`` defaults to :func:`mnist_core.data.get_data_batch` with the preset's seed;
-    ``store`` defaults to the configured store.
+    ``store`` defaults to the configured store. With ``feedback`` the run also learns from the
+    labelled examples (see :mod:`mnist_core.feedback.training`), records which ones, and is
+    evaluated on the held-out ones too.
     """
     from mnist_core.data import get_data_batch
     from mnist_core.evaluate import evaluate
@@ -116,20 +125,33 @@ def train_evaluate_save(
 
     if splits is None:
         splits, _ = get_data_batch(seed=preset.seed)
+    train_data, start_model, base_source = (splits.train.images, splits.train.labels), None, None
+    if feedback is not None:
+        from mnist_core.feedback.training import prepare
+
+        preset, train_data, start_model, base_source = prepare(feedback, preset, train_data)
     result = train(
         preset,
-        (splits.train.images, splits.train.labels),
+        train_data,
         (splits.validation.images, splits.validation.labels),
         on_event=on_event,
         cancel=cancel,
+        model=start_model,
     )
     if result.cancelled:
         return RunOutcome(result, evaluation=None, saved=None)
     evaluation = evaluate(result.model, splits.test.images, splits.test.labels, temperature=result.temperature)
+    params = result.params
+    if feedback is not None:
+        from mnist_core.feedback.training import accuracy_on_examples
+
+        record = feedback.record(base_source)
+        params = {**params, "feedback": record}
+        evaluation["feedback"] = {**record, **accuracy_on_examples(result.model, feedback.snapshot)}
     store = store or get_store()
     saved = store.save_run(
         result.model,
-        params=result.params,
+        params=params,
         history=result.history,
         evaluation=evaluation,
         timings=result.timings,

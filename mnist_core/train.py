@@ -258,8 +258,9 @@ def train(
     on_event: Callable[[TrainEvent], None] | None = None,
     cancel: CancelFlag | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    model: keras.Model | None = None,
 ) -> TrainResult:
-    """Build the preset's model and fit it; returns what it has even when cancelled.
+    """Build the preset's model (or go on training ``model``) and fit it; returns what it has even when cancelled.
 
     ``train_data`` and ``validation_data`` are ``(images, labels)``, images uint8 ``(N, 28, 28)`` or
     ``(N, 28, 28, 1)`` (the output of :func:`mnist_core.data.reshape_data`), scaled by ``as_model_input``.
@@ -275,7 +276,7 @@ def train(
         make_dataset(*validation_data, batch_size=1024) if validation_data is not None else None
     )
 
-    model = build_model(preset)
+    model = build_model(preset) if model is None else model
     compile_model(model, preset, batches)
     progress = _Progress(preset.epochs, batches, preset.batch_size, on_event, cancel)
 

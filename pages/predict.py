@@ -1,5 +1,10 @@
-"""Predict: draw a digit or upload pictures, and see what the model reads and the 28x28 image it was shown."""
+"""Predict: draw a digit or upload pictures, and see what the model reads and the 28x28 image it was shown.
 
+Under every digit read the user can say it was right or give the true digit: that makes a labelled
+example the Train page can learn from. Predictions are logged (off the hot path) unless switched off.
+"""
+
+import hashlib
 import io
 
 import numpy as np
@@ -9,7 +14,8 @@ from PIL import Image, ImageOps
 import app_common
 from mnist_core import config, figures
 from mnist_core.errors import ImageError, NoDigitError
-from mnist_core.predict import FileResult, ModelChoice, Reading
+from mnist_core.feedback import logging_enabled
+from mnist_core.predict import FileResult, ModelChoice, Prediction, Reading
 
 app_common.run_inside_app()
 
@@ -72,6 +78,64 @@ def show_saliency(reading: Reading, original: Image.Image, full_size: tuple[int,
                 "weaken the answer most")
 
 
+def log_prediction(key: str, prediction: Prediction, *, source: str, original, name=None, drawing=False) -> str | None:
+    """The prediction's log entry id; logged once per picture, and once per drawing in its latest state."""
+    if not st.session_state.get("keep_log", logging_enabled()):
+        return None
+    logged = st.session_state.setdefault("logged", {})
+    if key not in logged or drawing:
+        logged[key] = app_common.prediction_log().record(
+            prediction.image, prediction.probabilities, source=source, model=model.source, original=original,
+            name=name, entry_id=logged.get(key), settle=drawing,
+        )
+    return logged[key]
+
+
+def ask_feedback(prediction: Prediction, key: str, *, source: str, original, prediction_id: str | None, name=None):
+    """"Right" or "Wrong, it is a [0-9]": either answer keeps the image as a labelled example; undo deletes it."""
+    answers = st.session_state.setdefault("answers", {})
+    if key in answers:
+        entry_id, label = answers[key]
+        saved_col, undo_col = st.columns([3, 1], vertical_alignment="center")
+        saved_col.success(f"Kept as a **{label}** for training.", icon=":material/school:")
+        if undo_col.button("Undo", key=f"undo_{key}", icon=":material/undo:"):
+            app_common.feedback_store().delete(entry_id)
+            app_common.forget_feedback()
+            del answers[key]
+            st.session_state.pop(f"wrong_{key}", None)
+            st.rerun()
+        return
+    right_col, wrong_col = st.columns([1, 3], vertical_alignment="bottom")
+    right = right_col.button("Right", key=f"right_{key}", icon=":material/thumb_up:")
+    wrong = wrong_col.segmented_control("Wrong, it is a", list(range(config.NUM_CLASSES)), key=f"wrong_{key}")
+    label = prediction.digit if right else wrong
+    if label is None:
+        return
+    entry, stored = app_common.feedback_store().add_example(
+        prediction.image, label, source=source, original=original, probabilities=prediction.probabilities,
+        model=model.source, prediction_id=prediction_id, name=name,
+    )
+    answers[key] = (entry.id, label)
+    app_common.forget_feedback()
+    if not stored:
+        st.toast("The store is unreachable: the example is kept on the server and sent when it is back.",
+                 icon=":material/cloud_off:")
+    st.rerun()
+
+
+def keep_and_ask(reading: Reading, key: str, *, source: str, original, name=None, drawing=False) -> None:
+    """Log every digit read (a drawing in its latest state) and ask under each whether it was right."""
+    several = len(reading.digits) > 1
+    for position, digit in enumerate(reading.digits):
+        if several:
+            st.caption(f"Digit {position + 1}, read as {digit.digit}")
+        digit_key = f"{key}_{position}"
+        logged = log_prediction(digit_key, digit, source=source, original=original, name=name, drawing=drawing)
+        # A drawing's answer belongs to the digit as it looks now: the next stroke asks again.
+        answer_key = f"{digit_key}_{hashlib.sha256(digit.image.tobytes()).hexdigest()[:16]}" if drawing else digit_key
+        ask_feedback(digit, answer_key, source=source, original=original, prediction_id=logged, name=name)
+
+
 def show_pictures(pictures: list[tuple[str, bytes]], choice: ModelChoice, key: str) -> None:
     """A card per picture, two to a row; a picture that cannot be read gets a short message instead."""
     columns = st.columns(2)
@@ -85,6 +149,8 @@ def show_pictures(pictures: list[tuple[str, bytes]], choice: ModelChoice, key: s
             full_size = ImageOps.exif_transpose(Image.open(io.BytesIO(picture))).size
             show_reading(result.reading, key=f"{key}_{position}", original=figures.thumbnail(picture, 512),
                          full_size=full_size)
+            picture_key = f"{key}_{hashlib.sha256(picture).hexdigest()[:16]}_{choice.run_id}"
+            keep_and_ask(result.reading, picture_key, source="upload", original=picture, name=name)
 
 
 st.title("Predict")
@@ -96,6 +162,13 @@ if choice.run_id is None and not app_common.has_baseline():
     st.stop()
 model = app_common.predictor(choice)
 st.caption(f"Predicting with the {model.source}. Every picture is cropped, scaled and centred the way MNIST was.")
+st.toggle(
+    "Keep my predictions so the studio can learn from them (see the Activity page)",
+    value=logging_enabled(),
+    key="keep_log",
+    help="Each picture and each finished drawing is kept in the store with what the model read. "
+    "Corrections are always kept: they are how you teach the model.",
+)
 
 draw_tab, upload_tab, samples_tab = st.tabs(["Draw", "Upload", "Samples"])
 
@@ -121,9 +194,13 @@ with draw_tab:
         drawn = bool(canvas.json_data and canvas.json_data.get("objects"))
         try:
             if not drawn or canvas.image_data is None:
+                st.session_state.drawing = st.session_state.get("drawing", 0) + 1  # the next stroke starts a new one
                 raise NoDigitError("nothing drawn yet")
-            show_reading(model.read(canvas.image_data), key="canvas_probabilities",
-                         original=Image.fromarray(canvas.image_data))
+            drawing = np.array(canvas.image_data, dtype=np.uint8)
+            reading = model.read(drawing)
+            show_reading(reading, key="canvas_probabilities", original=Image.fromarray(drawing))
+            keep_and_ask(reading, f"drawing_{st.session_state.get('drawing', 0)}", source="canvas",
+                         original=drawing, drawing=True)
         except NoDigitError:
             st.info("Draw a digit in the black box, or a whole number; the prediction follows every stroke.",
                     icon=":material/draw:")

@@ -97,6 +97,12 @@ def show_result(job: JobState) -> None:
         columns[1].metric("Test loss", f"{summary.test_loss:.4f}", border=True)
         columns[2].metric("Training time", app_common.duration(summary.train_seconds), border=True)
         columns[3].metric("Images per second", f"{summary.images_per_second:,}", border=True)
+        if summary.feedback_examples:
+            accuracy = summary.feedback_accuracy
+            st.markdown(
+                f"Learned from **{summary.feedback_examples}** labelled examples; on the held-out ones it reads "
+                + (f"**{accuracy:.1%}**." if accuracy is not None else "nothing (too few to hold any out).")
+            )
         if summary.spooled:
             st.warning(job.message, icon=":material/cloud_off:")
         else:
@@ -164,6 +170,17 @@ with st.form("train"):
         help="bfloat16 mixed precision trains about twice as fast on CPUs with AVX512_BF16 or AMX and on "
         "recent GPUs; auto uses it where this machine has it. The saved model predicts in float32 either way.",
     )
+    feedback_col, strategy_col = st.columns([2, 1], vertical_alignment="bottom")
+    learn = feedback_col.toggle(
+        "Learn from the labelled examples: the corrections users made on the Predict page",
+        key="learn_from_feedback",
+        help="A quarter of each digit's examples is held out: the run reports its accuracy on them.",
+    )
+    strategy = strategy_col.radio(
+        "How", ["retrain", "finetune"], horizontal=True, key="feedback_strategy",
+        help="retrain: this preset on MNIST plus the examples. finetune: the active model, a few epochs "
+        "on the examples and a sample of MNIST (ignores the settings above).",
+    )
     start = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
 
 if start:
@@ -177,7 +194,13 @@ if start:
             augment=augment,
             precision=precision,
         )
-        jobs.start(chosen, splits=app_common.splits(chosen.seed), store=app_common.store())
+        plan = None
+        if learn:
+            from mnist_core.feedback.training import FeedbackPlan
+
+            examples = app_common.feedback_store().snapshot()
+            plan = FeedbackPlan(examples, strategy, base_model=app_common.model_in_use().run_id)
+        jobs.start(chosen, splits=app_common.splits(chosen.seed), store=app_common.store(), feedback=plan)
     except MnistError as error:
         st.error(str(error), icon=":material/error:")
     else:

@@ -12,11 +12,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from mnist_core.cli import calibrate, data, evaluate, pipeline, predict, serve, store, train
+from mnist_core.cli import calibrate, data, evaluate, feedback, pipeline, predict, serve, store, train
 from mnist_core.cli.common import EXIT_USAGE, Parser
 from mnist_core.errors import MnistError
 
-COMMAND_GROUPS = (data, train, evaluate, calibrate, predict, serve, store, pipeline)
+COMMAND_GROUPS = (data, train, evaluate, calibrate, predict, feedback, serve, store, pipeline)
 
 
 def build_parser() -> argparse.ArgumentParser:

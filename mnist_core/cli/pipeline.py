@@ -21,6 +21,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     pipeline_parameters.add_argument("--batch-size", type=batch_size)
     pipeline_parameters.add_argument("--learning-rate", type=learning_rate)
     pipeline_parameters.add_argument("--seed", type=seed)
+    pipeline_parameters.add_argument("--feedback", action="store_true",
+                                     help="also learn from the labelled examples in the store")
     cluster_options = argparse.ArgumentParser(add_help=False)
     cluster_options.add_argument("--image", help="the steps' image, built from the Dockerfile "
                                  "(default: mnist-studio:latest)")
@@ -67,6 +69,7 @@ def _pipeline_arguments(args: argparse.Namespace, store_endpoint: str = "", stor
         store_endpoint=store_endpoint,
         store_bucket=store_bucket,
         deploy=deploy,
+        feedback=args.feedback,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from mnist_core.cli.common import print_json
 
@@ -14,13 +15,17 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--model", metavar="MODEL", help="a .keras file or a run id (default: the active run, else the baseline)"
     )
     predict.add_argument("--json", action="store_true", help="print one JSON object per file")
+    predict.add_argument("--log", action="store_true", help="keep the predictions in the store's prediction log")
     predict.set_defaults(handler=cmd_predict)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from mnist_core.predict import Predictor, describe_reading
 
-    results = Predictor.load(args.model).predict_files(args.files)
+    predictor = Predictor.load(args.model)
+    results = predictor.predict_files(args.files)
+    if args.log:
+        _log_predictions(predictor.source, results)
     for result in results:
         if args.json:
             print_json(result.to_dict())
@@ -29,3 +34,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
         else:
             print(f"{result.file}: {describe_reading(result.reading)}")
     return 0 if all(result.reading is not None for result in results) else 1
+
+
+def _log_predictions(model: str, results) -> None:
+    """Keep every digit the readable files showed in the store's prediction log (spooled if it is down)."""
+    from mnist_core.feedback import FeedbackStore, PredictionLog
+    from mnist_core.store import get_store
+
+    prediction_log = PredictionLog(FeedbackStore(get_store()))
+    for result in results:
+        if result.reading is None:
+            continue
+        path = Path(result.file)
+        original = path.read_bytes()
+        for prediction in result.reading.digits:
+            prediction_log.record(prediction.image, prediction.probabilities, source="cli",
+                                  model=model, original=original, name=path.name)
+    prediction_log.flush()

@@ -23,6 +23,11 @@ def register(commands: argparse._SubParsersAction) -> None:
                        help="turn the preset's augmentation on or off")
     train.add_argument("--precision", choices=PRECISIONS, default="auto",
                        help="bfloat16 mixed precision or float32; auto: bfloat16 where the CPU or GPU has it")
+    train.add_argument("--feedback", action="store_true",
+                       help="also learn from the labelled examples in the store (see `feedback list`)")
+    train.add_argument("--feedback-strategy", choices=["retrain", "finetune"], default="retrain",
+                       help="retrain: the preset on MNIST plus the examples (default); "
+                       "finetune: the active model, a few epochs on the examples and a sample of MNIST")
     train.add_argument("--export", type=keras_file, metavar="FILE.keras",
                        help="also write the model here, with its evaluation in FILE.json")
     train.set_defaults(handler=cmd_train)
@@ -44,6 +49,19 @@ class _ProgressPrinter:
         self.stream.flush()
 
 
+def _feedback_plan(strategy: str):
+    """The labelled examples in the store, as they are now, and how to learn from them."""
+    from mnist_core.feedback import FeedbackStore
+    from mnist_core.feedback.training import FeedbackPlan
+    from mnist_core.store import get_store
+
+    plan = FeedbackPlan(FeedbackStore(get_store()).snapshot(), strategy)
+    record = plan.snapshot.record()
+    print(f"learning from {record['examples']} labelled examples ({record['held_out']} held out to measure on; "
+          f"snapshot {record['sha256'][:12]}, {strategy})", file=sys.stderr)
+    return plan
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from mnist_core.config import get_preset
     from mnist_core.data import get_data_batch
@@ -59,12 +77,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         precision=args.precision,
     )
     splits, _ = get_data_batch(args.data, seed=preset.seed)
+    feedback = _feedback_plan(args.feedback_strategy) if args.feedback else None
     print(f"training {preset.name}: {preset.epochs} epochs, batch {preset.batch_size}, "
           f"learning rate {preset.learning_rate}, seed {preset.seed}, {preset.precision} (Ctrl-C cancels)",
           file=sys.stderr)
     cancel = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: cancel.set())
-    outcome = train_evaluate_save(preset, splits, on_event=_ProgressPrinter(), cancel=cancel)
+    outcome = train_evaluate_save(preset, splits, on_event=_ProgressPrinter(), cancel=cancel, feedback=feedback)
     summary = outcome.summary
     if outcome.result.cancelled:
         print(f"cancelled after {summary.epochs} complete epochs; nothing was saved", file=sys.stderr)

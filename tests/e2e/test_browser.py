@@ -27,6 +27,7 @@ PAGES = {  # a deep link first: on a fresh server it must still run through app.
     "train": "Train a model",
     "evaluate": "Evaluate",
     "predict": "Predict",
+    "activity": "Activity",
     "runs": "Runs",
 }
 

@@ -14,6 +14,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import app_common
 from mnist_core import config, data
 from mnist_core.data import MnistSplits, Split
 from mnist_core.store import get_store
@@ -45,7 +46,7 @@ def texts(elements) -> str:
 def test_overview_shows_the_data_the_model_and_links_to_every_page(app):
     assert not app.exception
     assert {"Training images", "Validation images", "Test images", "Test accuracy"} <= {m.label for m in app.metric}
-    assert len(app.page_link) == 5
+    assert len(app.page_link) == len(app_common.PAGES) - 1
     assert "Local folder" in texts(app.sidebar.markdown)
     assert "Bundled baseline" in texts(app.sidebar.markdown)
 
@@ -108,6 +109,16 @@ def small_mnist(monkeypatch, mnist_splits):
     monkeypatch.setattr(data, "get_data_batch", lambda **kwargs: (small, real(**kwargs)[1]))
 
 
+def wait_until_trained(app: AppTest, seconds: float = 120) -> None:
+    """Rerun the Train page until the run it started is saved and offers to become the active model."""
+    deadline = time.monotonic() + seconds
+    while "Make it the active model" not in {button.label for button in app.button}:
+        assert time.monotonic() < deadline, "the training run did not finish in time"
+        assert not app.error, texts(app.error)
+        time.sleep(1)
+        app.run()
+
+
 def test_a_run_trained_on_the_train_page_appears_on_the_runs_page(small_mnist, app):
     open_page(app, "runs")
     assert "No runs saved yet." in texts(app.info)
@@ -118,12 +129,7 @@ def test_a_run_trained_on_the_train_page_appears_on_the_runs_page(small_mnist, a
     app.button[0].click().run()  # "Start training"
     assert not app.exception and not app.error
     assert "· float32" in texts(app.markdown)  # the run says which precision it trains in
-    deadline = time.monotonic() + 120
-    while "Make it the active model" not in {button.label for button in app.button}:
-        assert time.monotonic() < deadline, "the training run did not finish in time"
-        assert not app.error, texts(app.error)
-        time.sleep(1)
-        app.run()
+    wait_until_trained(app)
     assert "is saved" in texts(app.success)
     assert {"Test accuracy", "Test loss", "Training time"} <= {m.label for m in app.metric}
     (saved,) = get_store().list_runs()  # the fields left alone trained the preset's own values

@@ -90,6 +90,7 @@ def test_parameters_and_artifact_types(compiled):
         "batch_size": "NUMBER_INTEGER",
         "learning_rate": "NUMBER_DOUBLE",
         "seed": "NUMBER_INTEGER",
+        "feedback": "BOOLEAN",
         "store_endpoint": "STRING",
         "store_bucket": "STRING",
         "deploy": "BOOLEAN",
@@ -185,6 +186,7 @@ def test_submit_sends_the_pipeline_with_its_parameters(kubeflow_host, capsys):
     assert run["runtime_config"]["parameters"] == {
         "preset": "fast", "epochs": 3, "batch_size": 0, "learning_rate": 0.0, "seed": config.DEFAULT_SEED,
         "store_endpoint": "minio-service.kubeflow:9000", "store_bucket": "", "deploy": False,
+        "feedback": False,
     }
     sent = run["pipeline_spec"]
     assert sorted(sent["pipeline_spec"]["root"]["dag"]["tasks"]) == sorted([*STEPS[:3], "condition-1"])

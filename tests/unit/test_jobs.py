@@ -32,7 +32,8 @@ class FakeTraining:
         self.holding = threading.Event()
         self.hold, self.fail = hold, fail
 
-    def __call__(self, preset, splits, *, store, on_event, cancel):
+    def __call__(self, preset, splits, *, store, on_event, cancel, feedback=None):
+        self.feedback = feedback
         on_event(event("start", 1, 0))
         for epoch in (1, 2):
             for batch in range(1, BATCHES + 1):

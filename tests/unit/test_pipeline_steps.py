@@ -87,7 +87,7 @@ def test_an_endpoint_without_keys_is_refused(store_env):
 def test_pipeline_arguments_are_checked_before_anything_runs():
     assert pipeline_arguments("fast", epochs=3) == {
         "preset": "fast", "epochs": 3, "batch_size": 0, "learning_rate": 0.0, "seed": 42,
-        "store_endpoint": "", "store_bucket": "", "deploy": False,
+        "store_endpoint": "", "store_bucket": "", "deploy": False, "feedback": False,
     }
     assert pipeline_arguments("fast", deploy=True)["deploy"] is True
     with pytest.raises(ConfigError, match="epochs"):
