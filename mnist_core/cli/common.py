@@ -42,14 +42,23 @@ seed = int_between(0, config.MAX_SEED)
 non_negative_int = int_between(0)
 
 
-def learning_rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value <= config.MAX_LEARNING_RATE:
-        raise argparse.ArgumentTypeError(f"expected a learning rate in (0, {config.MAX_LEARNING_RATE:g}], got {value}")
-    return value
+def number_in(low: float, high: float, what: str, *, above_low: bool = False) -> Callable[[str], float]:
+    """An argument type for ``what`` (a number) in ``[low, high]``, or ``(low, high]`` with ``above_low``."""
+    shown = f"{'(' if above_low else '['}{low:g}, {high:g}]"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not (low < value if above_low else low <= value) or value > high:
+            raise argparse.ArgumentTypeError(f"expected {what} in {shown}, got {value:g}")
+        return value
+
+    return parse
+
+
+learning_rate = number_in(0, config.MAX_LEARNING_RATE, "a learning rate", above_low=True)
 
 
 def keras_file(text: str) -> Path:

@@ -5,20 +5,13 @@ from __future__ import annotations
 import argparse
 
 from mnist_core import model_server
-from mnist_core.cli.common import int_between
+from mnist_core.cli.common import int_between, number_in
 
 port = int_between(1, 65535)
 positive_int = int_between(1)
 
 
-def wait_ms(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of milliseconds, got {text!r}") from None
-    if not 0 <= value <= 1000:
-        raise argparse.ArgumentTypeError(f"expected 0 to 1000 milliseconds, got {value:g}")
-    return value
+wait_ms = number_in(0, 1000, "a number of milliseconds")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
