@@ -89,7 +89,7 @@ def test_either_precision_learns_and_gives_a_float32_model(small_data, precision
     """Mixed bfloat16 trains as well on a subsample; what comes back, is saved and loaded predicts in float32."""
     (images, labels), validation = small_data
     preset = replace(PRESETS["fast"], precision=precision)  # not resolved yet: train() does it
-    result = train(preset, (images[:4000], labels[:4000]), validation)
+    result = train(preset, (images[:6000], labels[:6000]), validation)
     assert result.params["precision"] == resolve_precision(precision)
     assert result.history["val_accuracy"][-1] >= 0.93
     path = tmp_path / "model.keras"
