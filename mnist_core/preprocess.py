@@ -389,8 +389,11 @@ def _connected_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     Runs in neighbouring rows that touch are linked; blobs are the groups of linked runs, found
     by repeatedly pointing every group at its smallest member (union-find, vectorised).
     """
-    line = mask.shape[1] + 1
-    changes = np.flatnonzero(np.diff(np.pad(mask, ((0, 0), (1, 1))).view(np.int8), axis=1))
+    height, width = mask.shape
+    padded = np.zeros((height, width + 2), dtype=bool)
+    padded[:, 1:-1] = mask
+    line = width + 1
+    changes = np.flatnonzero(padded[:, 1:] != padded[:, :-1])  # where runs start and stop, row by row
     row, start, stop = changes[::2] // line, changes[::2] % line, changes[1::2] % line
     first = np.searchsorted(row * line + stop, (row - 1) * line + start, side="left")
     last = np.searchsorted(row * line + start, (row - 1) * line + stop, side="right")

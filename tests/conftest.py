@@ -30,7 +30,10 @@ MINIO_VARIABLES = ("MINIO_ENDPOINT", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "MI
 def store_env(monkeypatch, tmp_path):
     """No MinIO settings, no secrets file, and ``MNIST_STORE_DIR`` in tmp_path; returns that directory."""
     for name in (*MINIO_VARIABLES, "XDG_DATA_HOME"):
-        monkeypatch.delenv(name, raising=False)
+        # Set, then delete: monkeypatch then remembers the variable and removes it again afterwards even if
+        # the code under test sets it (pipeline_steps.open_store does), so it cannot leak into later tests.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MNIST_STORE_DIR", str(tmp_path / "store"))
