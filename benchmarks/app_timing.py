@@ -190,7 +190,7 @@ def train_throughput(browser, repeats: int) -> dict:
             page.get_by_text("is saved").wait_for(timeout=600_000)
             fragment += page.evaluate("() => window.__runs")[:-1]  # the last is the full page once it ended
             page.close()
-            run_id = LocalStore(Path(folder) / "store").list_runs()[0]["run_id"]
+            run_id = LocalStore(Path(folder) / "store").list_runs()[0].run_id
             app.append(LocalStore(Path(folder) / "store").get_run(run_id)["timings"]["images_per_second"])
     return {
         "preset": "fast",

@@ -156,3 +156,14 @@ def test_a_run_trained_on_the_train_page_appears_on_the_runs_page(small_mnist, a
     app.button(key="confirm_delete").click().run()  # inside the "Delete…" popover
     assert not app.exception
     assert "No runs saved yet." in texts(app.info)
+
+
+def test_a_rerun_leaves_keras_alone_for_a_model_training_in_another_thread(app):
+    """Streamlit resets Keras after every script run (garbage collection, TensorFlow's kernel cache, Keras's
+    global state for every thread) unless the app stops it; state another thread set survives the reruns."""
+    from keras.src.backend.common import global_state
+
+    global_state.set_global_attribute("studio_marker", "kept")
+    app.run()
+    open_page(app, "eda")
+    assert global_state.get_global_attribute("studio_marker") == "kept"
