@@ -202,6 +202,7 @@ def _multi_digit(result: dict) -> list[str]:
 
 def _app_load(result: dict) -> list[str]:
     timing, memory = result["stroke_to_prediction"], result["memory_mib"]
+    at_the_end = memory["after_100_mib"] + result["memory_growth_mib"]
     return [
         "## App under load",
         "",
@@ -215,8 +216,9 @@ def _app_load(result: dict) -> list[str]:
         "| p50 s | p90 s | p99 s | errors | memory after 100 predictions MiB | memory at the end MiB |",
         "| --- | --- | --- | --- | --- | --- |",
         f"| {timing['p50_ms'] / 1000:.3f} | {timing['p90_ms'] / 1000:.3f} | {timing['p99_ms'] / 1000:.3f} | "
-        f"{result['errors']} | {memory['after_100_mib']} | {memory['after_100_mib'] + result['memory_growth_mib']} |",
+        f"{result['errors']} | {memory['after_100_mib']} | {at_the_end:.1f} |",
         "",
+        *([f"Errors: {', '.join(result['error_kinds'])}.", ""] if result["errors"] else []),
     ]
 
 
