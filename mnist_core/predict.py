@@ -259,14 +259,14 @@ class Predictor(PictureReader):
         # Batches: one graph traced for any batch size, called as a concrete function (no per-call dispatch).
         # One image, what the app and the server mostly see: XLA compiles the network into one program,
         # 0.2 ms quicker than the graph (in a preprocess-then-predict loop); for batches it is slower.
+        def forward(images):
+            return model(images, training=False)
+
         self._forward = tf.function(
-            lambda images: model(images, training=False),
-            input_signature=[tf.TensorSpec((None, *input_shape), tf.float32)],
+            forward, input_signature=[tf.TensorSpec((None, *input_shape), tf.float32)]
         ).get_concrete_function()
         self._forward_one = tf.function(
-            lambda images: model(images, training=False),
-            input_signature=[tf.TensorSpec((1, *input_shape), tf.float32)],
-            jit_compile=True,
+            forward, input_signature=[tf.TensorSpec((1, *input_shape), tf.float32)], jit_compile=True
         ).get_concrete_function()
         # Compile now: the first real prediction is then as quick as the rest.
         self.predict_batch(np.zeros((1, config.IMAGE_SIZE, config.IMAGE_SIZE), np.float32))

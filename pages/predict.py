@@ -59,12 +59,21 @@ def show_reading(reading: Reading, key: str, original: Image.Image, full_size: t
         show_saliency(reading, original, full_size)
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def saliency(image: np.ndarray, digit: int, choice: ModelChoice) -> np.ndarray:
+    """One digit's occlusion map: a few hundred model inputs, so kept across reruns (a click elsewhere on the
+    page, a Right / Wrong answer) instead of computed again."""
+    from mnist_core.explain import occlusion
+
+    return occlusion(app_common.predictor(choice), image, digit)
+
+
 def show_saliency(reading: Reading, original: Image.Image, full_size: tuple[int, int]) -> None:
     """Occlusion maps: over each 28x28 input, and all of them laid over the original picture."""
-    from mnist_core.explain import occlusion, over_picture
+    from mnist_core.explain import over_picture
 
-    predictor = app_common.predictor(app_common.model_in_use())
-    maps = [occlusion(predictor, digit.image, digit.digit) for digit in reading.digits]
+    choice = app_common.model_in_use()
+    maps = [saliency(digit.image, digit.digit, choice) for digit in reading.digits]
     over = np.max([over_picture(heat, digit, full_size) for heat, digit in zip(maps, reading.digits, strict=True)],
                   axis=0)
     over = np.asarray(Image.fromarray(over).resize(original.size, Image.Resampling.BILINEAR))
