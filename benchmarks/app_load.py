@@ -22,9 +22,10 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.app_timing import CHROMIUM_ARGS, MOMENTS, SCRIPT_STATE, STROKES, WATCH_RERUN
+from benchmarks.app_timing import CHROMIUM_ARGS, MOMENTS, SCRIPT_STATE, WATCH_PREDICTION, nth_stroke
 from benchmarks.common import PROJECT_ROOT, write_result
 from benchmarks.predict_latency import percentiles
+from tests.support.canvas import CANVAS, CURSOR, DRAWING_CURSOR, point_on
 
 RERUN_TIMEOUT_SECONDS = 60
 WARM_UP_PREDICTIONS = 100
@@ -49,11 +50,20 @@ def keep_training(folder: Path, stop: threading.Event) -> int:
 
 
 async def stroke(page, points) -> None:
-    box = await page.locator("canvas.upper-canvas").bounding_box()
-    await page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
+    """``tests.support.canvas.stroke`` for the async API: wait for the drawing crosshair, then drag."""
+    canvas = page.locator(CANVAS)
+    deadline = time.monotonic() + RERUN_TIMEOUT_SECONDS
+    while True:
+        box = await canvas.bounding_box()
+        for fraction in ((0.02, 0.02), (0.04, 0.04)):
+            await page.mouse.move(*point_on(box, fraction))
+        if await canvas.evaluate(CURSOR) == DRAWING_CURSOR or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    await page.mouse.move(*point_on(box, points[0]))
     await page.mouse.down()
-    for px, py in points[1:]:
-        await page.mouse.move(box["x"] + px * box["width"], box["y"] + py * box["height"], steps=8)
+    for point in points[1:]:
+        await page.mouse.move(*point_on(box, point), steps=8)
     await page.mouse.up()
 
 
@@ -71,8 +81,8 @@ async def session(browser, url: str, strokes: int, record) -> None:
             await page.reload()
             await page.get_by_text("Draw a digit in the black box").wait_for(timeout=120_000)
             await page.wait_for_function(f"{SCRIPT_STATE} === 'notRunning'", timeout=120_000)
-        await page.evaluate(WATCH_RERUN)
-        await stroke(page, STROKES[index % len(STROKES)])
+        await page.evaluate(WATCH_PREDICTION)
+        await stroke(page, nth_stroke(index))
         deadline = time.monotonic() + RERUN_TIMEOUT_SECONDS
         seconds, failure = None, None
         try:  # polled: the moments are read from the page's own clock, as in benchmarks.app_timing

@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 
 from mnist_core import config
 from tests.e2e.conftest import open_tab
+from tests.support.canvas import stroke, wait_until_ready_to_draw
 
 pytestmark = pytest.mark.e2e
 
@@ -44,17 +45,6 @@ def predictions(page: Page):
     """The values of the visible metrics labelled "Prediction"."""
     metrics = page.locator('[data-testid="stMetric"]').filter(visible=True)
     return metrics.filter(has=page.get_by_text("Prediction", exact=True)).locator('[data-testid="stMetricValue"]')
-
-
-def stroke(page: Page, points: list[tuple[float, float]]) -> None:
-    """Drag the mouse through ``points`` (fractions of the canvas) with the button held down."""
-    box = page.locator("canvas.upper-canvas").bounding_box()
-    x, y = box["x"], box["y"]
-    page.mouse.move(x + points[0][0] * box["width"], y + points[0][1] * box["height"])
-    page.mouse.down()
-    for px, py in points[1:]:
-        page.mouse.move(x + px * box["width"], y + py * box["height"], steps=12)
-    page.mouse.up()
 
 
 def test_every_page_opens_with_the_sidebar(page):
@@ -153,7 +143,7 @@ def test_a_confusion_matrix_cell_opens_its_test_images(page):
 def test_a_digit_drawn_by_touch_is_read(browser, app_url):
     with open_tab(browser, app_url, has_touch=True) as page:
         open_page(page, "predict")
-        box = page.locator("canvas.upper-canvas").bounding_box()
+        box = wait_until_ready_to_draw(page)
         session = page.context.new_cdp_session(page)
         x = box["x"] + 0.5 * box["width"]
         points = [(x, box["y"] + (0.15 + 0.7 * step / 20) * box["height"]) for step in range(21)]

@@ -10,8 +10,9 @@ from playwright.sync_api import expect
 from mnist_core.feedback import FeedbackStore
 from mnist_core.feedback.entries import EXAMPLES, PREDICTIONS
 from mnist_core.store import LocalStore
-from tests.e2e.test_browser import open_page, predictions, stroke
+from tests.e2e.test_browser import open_page, predictions
 from tests.support.app_server import running_app
+from tests.support.canvas import stroke
 
 pytestmark = pytest.mark.e2e
 

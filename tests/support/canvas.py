@@ -1,0 +1,45 @@
+"""Drawing on the Predict page's canvas (streamlit-drawable-canvas) with Playwright's mouse, as a person does.
+
+The component loads its empty starting drawing asynchronously and only then switches fabric.js into drawing
+mode: a drag before that is a selection that draws nothing and sends nothing. A person waits until the
+pointer over the canvas turns into the drawing crosshair; so does ``stroke``. On a busy browser (eight
+sessions in one Chromium, training beside it) that wait can take seconds after the page has rendered.
+"""
+
+from __future__ import annotations
+
+import time
+
+CANVAS = "canvas.upper-canvas"  # fabric's top layer, which takes the pointer
+DRAWING_CURSOR = "crosshair"  # fabric's freeDrawingCursor, set on every pointer move in drawing mode
+CURSOR = "canvas => canvas.style.cursor"
+
+
+def point_on(box: dict, fraction: tuple[float, float]) -> tuple[float, float]:
+    """The page coordinates of a point given as fractions of the canvas's width and height."""
+    return box["x"] + fraction[0] * box["width"], box["y"] + fraction[1] * box["height"]
+
+
+def wait_until_ready_to_draw(page, timeout: float = 120) -> dict:
+    """Hover over the canvas until the pointer is the drawing crosshair; returns the canvas's bounding box."""
+    canvas = page.locator(CANVAS)
+    deadline = time.monotonic() + timeout
+    while True:
+        box = canvas.bounding_box()
+        for fraction in ((0.02, 0.02), (0.04, 0.04)):  # two moves: fabric sets the cursor on a move
+            page.mouse.move(*point_on(box, fraction))
+        if canvas.evaluate(CURSOR) == DRAWING_CURSOR:
+            return box
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the canvas was not ready to draw within {timeout} s")
+        time.sleep(0.05)
+
+
+def stroke(page, points: list[tuple[float, float]]) -> None:
+    """Drag the mouse through ``points`` (fractions of the canvas) with the button held down."""
+    box = wait_until_ready_to_draw(page)
+    page.mouse.move(*point_on(box, points[0]))
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*point_on(box, point), steps=12)
+    page.mouse.up()
