@@ -36,9 +36,12 @@ STROKES = [  # fractions of the canvas: a one, a seven, a zero-ish loop
 
 
 def nth_stroke(index: int) -> list[tuple[float, float]]:
-    """The ``index``-th stroke to draw: the three shapes in turn, each moved a little (up to 5% of the canvas)
-    so that no stroke leaves the drawing as it was, and every one has a new picture to show."""
-    dx, dy = ((index * 37) % 11 - 5) / 100, ((index * 53) % 11 - 5) / 100
+    """The ``index``-th stroke to draw: the three shapes in turn, each moved a little (up to 5% of the canvas
+    sideways, 10% down) so that no stroke leaves the drawing as it was, and every one has a new picture to show.
+
+    Never up: the canvas's toolbar, invisible until the pointer has rested on the canvas, lies over its top
+    right (see ``tests.support.canvas``), and a stroke that starts there draws nothing."""
+    dx, dy = ((index * 37) % 11 - 5) / 100, ((index * 53) % 11) / 100
     return [(x + dx, y + dy) for x, y in STROKES[index % len(STROKES)]]
 
 

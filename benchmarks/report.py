@@ -211,7 +211,9 @@ def _app_load(result: dict) -> list[str]:
         f"{result['sessions']} browser sessions draw on the Predict page at once ({result['predictions']:,} "
         f"predictions) while `train --preset fast` runs beside the app ({result['trainings_finished_meanwhile']} "
         f"trainings finished meanwhile; load average {result['load_average_at_start']} at the start). Time from "
-        "releasing the mouse to the prediction shown.",
+        "releasing the mouse to the prediction shown: a new picture of the drawing on the page, the script "
+        "stopped. Each stroke starts once the pointer over the canvas is the drawing crosshair, as a person "
+        "waits for it; an earlier drag draws nothing.",
         "",
         "| p50 s | p90 s | p99 s | errors | memory after 100 predictions MiB | memory at the end MiB |",
         "| --- | --- | --- | --- | --- | --- |",

@@ -4,6 +4,10 @@ The component loads its empty starting drawing asynchronously and only then swit
 mode: a drag before that is a selection that draws nothing and sends nothing. A person waits until the
 pointer over the canvas turns into the drawing crosshair; so does ``stroke``. On a busy browser (eight
 sessions in one Chromium, training beside it) that wait can take seconds after the page has rendered.
+
+The canvas's toolbar (undo, redo, clear) sits over its top right corner, about 32 pixels deep, even while it
+is invisible: it fades in only after the pointer has rested on the canvas for 0.1 s and then moves up. A stroke
+that starts in that corner presses the toolbar and draws nothing, so strokes here start lower.
 """
 
 from __future__ import annotations
