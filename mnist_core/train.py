@@ -21,7 +21,7 @@ import tensorflow as tf
 from mnist_core.augment import augment_batch
 from mnist_core.calibrate import fit_model_temperature
 from mnist_core.config import Augmentation, Preset
-from mnist_core.data import as_model_input
+from mnist_core.data import as_model_input, reshape_data
 from mnist_core.models import build_model, float32_copy
 from mnist_core.precision import resolve_precision
 
@@ -119,14 +119,24 @@ def make_dataset(
     """In-memory batches, reshuffled every epoch when ``shuffle_seed`` is given, augmented, prefetched.
 
     The shuffle moves indices, and each batch gathers its images at once: cheaper than shuffling
-    54,000 images one by one. Each batch is augmented with random numbers drawn from a stream
-    seeded by ``shuffle_seed`` that differs every epoch, in parallel with the training step.
+    54,000 images one by one. uint8 images stay uint8 in memory and each batch is scaled as
+    :func:`mnist_core.data.as_model_input` scales them (the same float32 values): a quarter of the
+    memory, and the dataset starts 0.6 s sooner than with 170 MB of floats captured in its graph.
+    Each batch is augmented with random numbers drawn from a stream seeded by ``shuffle_seed`` that
+    differs every epoch, in parallel with the training step.
     """
-    images, labels = tf.constant(as_model_input(images)), tf.constant(labels.astype(np.int32))
+    scaled = images.dtype == np.uint8
+    images = tf.constant(reshape_data(images) if scaled else as_model_input(images))
+    labels = tf.constant(labels.astype(np.int32))
+
+    def gather(indices: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        batch = tf.gather(images, indices)
+        return (tf.cast(batch, tf.float32) / 255 if scaled else batch), tf.gather(labels, indices)
+
     order = tf.data.Dataset.range(len(labels))
     if shuffle_seed is not None:
         order = order.shuffle(len(labels), seed=shuffle_seed, reshuffle_each_iteration=True)
-    dataset = order.batch(batch_size).map(lambda indices: (tf.gather(images, indices), tf.gather(labels, indices)))
+    dataset = order.batch(batch_size).map(gather)
     if augmentation is not None and augmentation.active:
         seeds = tf.data.Dataset.random(seed=shuffle_seed or 0, rerandomize_each_iteration=True).batch(2)
         dataset = tf.data.Dataset.zip(dataset, seeds).map(

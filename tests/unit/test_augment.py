@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from mnist_core.augment import augment_batch
 from mnist_core.config import HANDWRITING_AUGMENTATION, Augmentation
+from mnist_core.data import as_model_input
 from mnist_core.preprocess import BOX_SIZE, CENTRE
 from mnist_core.train import make_dataset
 
@@ -90,7 +91,10 @@ def test_the_dataset_augments_training_batches_only_when_asked():
     plain = next(iter(make_dataset(images, labels, batch_size=16)))[0].numpy()
     changed = next(iter(make_dataset(images, labels, 16, shuffle_seed=3, augmentation=HANDWRITING_AUGMENTATION)))
     assert changed[0].shape == (16, 28, 28, 1) and changed[1].shape == (16,)
-    np.testing.assert_allclose(plain, images[..., None] / 255.0, atol=1e-6)
+    assert plain.dtype == np.float32
+    np.testing.assert_array_equal(plain, as_model_input(images))  # kept as uint8, scaled the same way per batch
+    floats = next(iter(make_dataset(as_model_input(images), labels, batch_size=16)))[0].numpy()
+    np.testing.assert_array_equal(floats, plain)
     first_epoch = changed[0].numpy()
     dataset = make_dataset(images, labels, 16, shuffle_seed=3, augmentation=HANDWRITING_AUGMENTATION)
     epochs = [next(iter(dataset))[0].numpy() for _ in range(2)]
