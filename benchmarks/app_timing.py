@@ -8,7 +8,7 @@ the canvas component's own wait before it sends the drawing (mouse up to rerun s
 The floor to compare with is a rerun of the Overview page, which does no model work.
 
 Training: the ``fast`` preset (one epoch) trained by the CLI and, in the same run, from the Train page
-with the page open and its live charts updating every second; images per second as each run records
+with the page open and its live charts updating (every 2 s); images per second as each run records
 them, and how long the live fragment's reruns took meanwhile.
 
     python -m benchmarks.app_timing [--starts 3] [--strokes 15] [--trainings 2]

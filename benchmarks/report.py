@@ -387,7 +387,7 @@ Measured while building, on the same machine; the numbers above are the ones to 
   The "canvas component's wait" row above is that delay plus delivery, measured from the pointer's release
   to the rerun's start on the page's own clock, so "last stroke to prediction" cannot go under about
   0.2 s with this component however fast the rerun is; the rerun itself is the row below it.
-- **Live training charts**: the Train page's fragment redraws every second while a run trains in a thread
+- **Live training charts**: the Train page's fragment redraws every 2 s while a run trains in a thread
   of the same process. A two-panel Plotly figure took 59 ms of Python (interpreter lock held) to build
   each time and `st.line_chart` 88-104 ms (Altair builds and validates a spec); the live charts are now
   `st.vega_lite_chart`s of a ready spec (2.2-2.5 ms), Plotly is kept for the
@@ -397,6 +397,11 @@ Measured while building, on the same machine; the numbers above are the ones to 
   freeze above happens after a full page run, but the Train page's fragment reruns alone while the job's
   thread has loaded TensorFlow and built the model; with those ~415,000 objects tracked, the full
   collection Streamlit runs after every rerun took 190-510 ms (interpreter lock held), every second.
+- **Refresh every 2 s, not every second**: with the page open, each refresh of the live view costs the
+  training beside it the server's rerun (0.04 s) and, more, the browser redrawing on the same two cores;
+  every second the app trained at 88.6% of the CLI's images/s, every 2 s at 96.5% (3 runs each, in one
+  session). Keras's own state is also left alone between reruns now: Streamlit called
+  `keras.backend.clear_session()` after every rerun (`app_common.reruns`), which had kept the app at 60%.
 - **Reading numbers**: segmentation reuses the one-digit ink search, so a picture of a number costs one
   ink search, one connected-component pass and one model batch for all its digits.
 """

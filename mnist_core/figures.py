@@ -121,7 +121,7 @@ def curves_table(curves: Sequence[Curve]) -> pd.DataFrame:
 def live_curve_spec(metric: str) -> dict:
     """A plain Vega-Lite line chart of one column of :func:`curves_table`, one line per curve.
 
-    For the Train page's live charts, redrawn every second while a run trains in the same process: a
+    For the Train page's live charts, redrawn every two seconds while a run trains in the same process: a
     Plotly figure (60 ms) or ``st.line_chart`` (Altair builds and validates a spec) hold the interpreter
     lock the training thread needs; a ready spec is passed through as it is.
     """
