@@ -25,9 +25,10 @@ from pathlib import Path
 from benchmarks.app_timing import CHROMIUM_ARGS, MOMENTS, SCRIPT_STATE, WATCH_PREDICTION, nth_stroke
 from benchmarks.common import PROJECT_ROOT, write_result
 from benchmarks.predict_latency import percentiles
-from tests.support.canvas import CANVAS, CURSOR, DRAWING_CURSOR, point_on
+from tests.support.canvas import stroke_async
 
 RERUN_TIMEOUT_SECONDS = 60
+RELOAD_EVERY = 10  # strokes: a clean canvas now and then, as people do
 WARM_UP_PREDICTIONS = 100
 
 
@@ -49,24 +50,6 @@ def keep_training(folder: Path, stop: threading.Event) -> int:
     return finished
 
 
-async def stroke(page, points) -> None:
-    """``tests.support.canvas.stroke`` for the async API: wait for the drawing crosshair, then drag."""
-    canvas = page.locator(CANVAS)
-    deadline = time.monotonic() + RERUN_TIMEOUT_SECONDS
-    while True:
-        box = await canvas.bounding_box()
-        for fraction in ((0.02, 0.02), (0.04, 0.04)):
-            await page.mouse.move(*point_on(box, fraction))
-        if await canvas.evaluate(CURSOR) == DRAWING_CURSOR or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.05)
-    await page.mouse.move(*point_on(box, points[0]))
-    await page.mouse.down()
-    for point in points[1:]:
-        await page.mouse.move(*point_on(box, point), steps=8)
-    await page.mouse.up()
-
-
 async def session(browser, url: str, strokes: int, record) -> None:
     """One user: open the Predict page, then draw ``strokes`` strokes, each timed until its prediction shows."""
     from playwright.async_api import Error as PlaywrightError
@@ -77,24 +60,24 @@ async def session(browser, url: str, strokes: int, record) -> None:
     await page.get_by_text("Draw a digit in the black box").wait_for(timeout=120_000)
     await page.wait_for_function(f"{SCRIPT_STATE} === 'notRunning'", timeout=120_000)
     for index in range(strokes):
-        if index % 10 == 0:  # a clean canvas now and then, as people do
+        if index % RELOAD_EVERY == 0:
             await page.reload()
             await page.get_by_text("Draw a digit in the black box").wait_for(timeout=120_000)
             await page.wait_for_function(f"{SCRIPT_STATE} === 'notRunning'", timeout=120_000)
         await page.evaluate(WATCH_PREDICTION)
-        await stroke(page, nth_stroke(index))
-        deadline = time.monotonic() + RERUN_TIMEOUT_SECONDS
         seconds, failure = None, None
         try:  # polled: the moments are read from the page's own clock, as in benchmarks.app_timing
+            await stroke_async(page, nth_stroke(index))
+            deadline = time.monotonic() + RERUN_TIMEOUT_SECONDS
             while (moments := await page.evaluate(MOMENTS))[2] is None or moments[0] is None:
                 if time.monotonic() > deadline:
                     raise TimeoutError
                 await asyncio.sleep(0.02)
             seconds = (moments[2] - moments[0]) / 1000
             failure = "exception on the page" if await page.locator("[data-testid=stException]").count() else None
-        except TimeoutError:
-            after = "the first stroke after a reload" if index % 10 == 0 else "a later stroke"
-            failure = f"no prediction within {RERUN_TIMEOUT_SECONDS} s ({after})"
+        except TimeoutError as error:
+            after = "the first stroke after a reload" if index % RELOAD_EVERY == 0 else "a later stroke"
+            failure = f"{str(error) or f'no prediction within {RERUN_TIMEOUT_SECONDS} s'} ({after})"
         except PlaywrightError as error:
             failure = str(error).splitlines()[0]
         record(seconds, failure)

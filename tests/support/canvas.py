@@ -12,11 +12,14 @@ that starts in that corner presses the toolbar and draws nothing, so strokes her
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 CANVAS = "canvas.upper-canvas"  # fabric's top layer, which takes the pointer
 DRAWING_CURSOR = "crosshair"  # fabric's freeDrawingCursor, set on every pointer move in drawing mode
 CURSOR = "canvas => canvas.style.cursor"
+HOVER = ((0.02, 0.02), (0.04, 0.04))  # top left, clear of the toolbar; two moves: fabric sets the cursor on a move
+STEPS = 12  # mouse moves between two points of a stroke
 
 
 def point_on(box: dict, fraction: tuple[float, float]) -> tuple[float, float]:
@@ -30,7 +33,7 @@ def wait_until_ready_to_draw(page, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         box = canvas.bounding_box()
-        for fraction in ((0.02, 0.02), (0.04, 0.04)):  # two moves: fabric sets the cursor on a move
+        for fraction in HOVER:
             page.mouse.move(*point_on(box, fraction))
         if canvas.evaluate(CURSOR) == DRAWING_CURSOR:
             return box
@@ -45,5 +48,31 @@ def stroke(page, points: list[tuple[float, float]]) -> None:
     page.mouse.move(*point_on(box, points[0]))
     page.mouse.down()
     for point in points[1:]:
-        page.mouse.move(*point_on(box, point), steps=12)
+        page.mouse.move(*point_on(box, point), steps=STEPS)
     page.mouse.up()
+
+
+# The same two for Playwright's async API (many sessions at once, as in benchmarks.app_load).
+
+
+async def wait_until_ready_to_draw_async(page, timeout: float = 120) -> dict:
+    canvas = page.locator(CANVAS)
+    deadline = time.monotonic() + timeout
+    while True:
+        box = await canvas.bounding_box()
+        for fraction in HOVER:
+            await page.mouse.move(*point_on(box, fraction))
+        if await canvas.evaluate(CURSOR) == DRAWING_CURSOR:
+            return box
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the canvas was not ready to draw within {timeout} s")
+        await asyncio.sleep(0.05)
+
+
+async def stroke_async(page, points: list[tuple[float, float]]) -> None:
+    box = await wait_until_ready_to_draw_async(page)
+    await page.mouse.move(*point_on(box, points[0]))
+    await page.mouse.down()
+    for point in points[1:]:
+        await page.mouse.move(*point_on(box, point), steps=STEPS)
+    await page.mouse.up()
