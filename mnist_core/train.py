@@ -251,12 +251,14 @@ class _Progress(keras.callbacks.Callback):
         self.epoch_start = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
-        # Keras calls this once per execution of several steps, with the last step's index.
-        self.images_seen = ((self.epoch - 1) * self.batches + batch + 1) * self.batch_size
+        # Keras calls this once per execution of several steps, with the index the last step would have:
+        # at an epoch's end the execution stops with the data, short of it ("batch 96/94").
+        done = min(batch + 1, self.batches)
+        self.images_seen = ((self.epoch - 1) * self.batches + done) * self.batch_size
         now = time.perf_counter()
-        if now - self.last_batch_event >= BATCH_EVENT_INTERVAL_SECONDS or batch + 1 == self.batches:
+        if now - self.last_batch_event >= BATCH_EVENT_INTERVAL_SECONDS or done == self.batches:
             self.last_batch_event = now
-            self._emit("batch", batch + 1, logs)
+            self._emit("batch", done, logs)
         if self.cancel is not None and self.cancel.is_set():
             self.cancelled = True
             self.model.stop_training = True
