@@ -6,7 +6,8 @@ accuracy in the least CPU time we found; ``best`` trades time for the last tenth
 is read in under 3 ms.
 
 Every network ends in :func:`output_layer`, which computes in float32 whatever the training
-precision, so probabilities and the loss stay exact under mixed bfloat16.
+precision, so probabilities and the loss stay exact under mixed bfloat16, and normalises with
+:func:`batch_norm`, which trains through TensorFlow's fused kernel and is saved as Keras's own layer.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 from keras import layers
 
 from mnist_core import config
@@ -22,6 +24,43 @@ from mnist_core.errors import ModelError
 from mnist_core.precision import dtype_policy
 
 INPUT_SHAPE = (config.IMAGE_SIZE, config.IMAGE_SIZE, 1)
+
+
+# ---------------------------------------------------------------- layers
+
+
+class FusedBatchNormalization(layers.BatchNormalization):
+    """Keras's ``BatchNormalization`` that trains through TensorFlow's fused kernel.
+
+    Keras 3 normalises a training batch with about twenty small ops (casts to float32, moments,
+    multiplies) and as many again in the gradient; ``FusedBatchNormV3`` (oneDNN's on CPU) is one op
+    each way, reading bfloat16 and keeping float32 statistics. With it a ``fast`` step at batch 128
+    takes 10.4 ms instead of 15.4 ms. The arithmetic and the weights are the same (the moving
+    variance without Bessel's correction, as Keras keeps it), so :func:`inference_copy` saves
+    Keras's own layer and a model file needs nothing from this project to load.
+    Inference, and anything the fused kernel does not cover, is left to Keras.
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        fusable = (
+            training and self.trainable and mask is None and len(inputs.shape) == 4
+            and self.axis in (-1, 3) and self.scale and self.center and not self.renorm and not self.synchronized
+        )
+        if not fusable:
+            return super().call(inputs, training=training, mask=mask)
+        outputs, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+            inputs, self.gamma.value, self.beta.value, epsilon=self.epsilon, is_training=True
+        )
+        count = tf.cast(tf.size(inputs) // tf.shape(inputs)[-1], variance.dtype)
+        variance = variance * (count - 1) / count  # the kernel applies Bessel's correction; Keras does not
+        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
+        self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1 - self.momentum))
+        return outputs
+
+
+def batch_norm() -> layers.Layer:
+    """Batch normalisation as every preset uses it: fused for training, Keras's layer in saved models."""
+    return FusedBatchNormalization(momentum=0.9)
 
 
 # ---------------------------------------------------------------- architectures
@@ -50,11 +89,11 @@ def fast() -> list[layers.Layer]:
     return [
         layers.Conv2D(48, 5, use_bias=False),
         layers.MaxPooling2D(2),
-        layers.BatchNormalization(momentum=0.9),
+        batch_norm(),
         layers.ReLU(),
         layers.Conv2D(64, 3, use_bias=False),
         layers.MaxPooling2D(2),
-        layers.BatchNormalization(momentum=0.9),
+        batch_norm(),
         layers.ReLU(),
         layers.Flatten(),
         output_layer(),
@@ -67,10 +106,10 @@ def best() -> list[layers.Layer]:
     def conv_block(filters: int) -> list[layers.Layer]:
         return [
             layers.Conv2D(filters, 3, padding="same", use_bias=False),
-            layers.BatchNormalization(momentum=0.9),
+            batch_norm(),
             layers.ReLU(),
             layers.Conv2D(filters, 3, padding="same", use_bias=False),
-            layers.BatchNormalization(momentum=0.9),
+            batch_norm(),
             layers.ReLU(),
             layers.MaxPooling2D(2),
             layers.Dropout(0.25),
@@ -81,7 +120,7 @@ def best() -> list[layers.Layer]:
         *conv_block(64),
         layers.Flatten(),
         layers.Dense(128, use_bias=False),
-        layers.BatchNormalization(momentum=0.9),
+        batch_norm(),
         layers.ReLU(),
         layers.Dropout(0.4),
         output_layer(),
@@ -96,19 +135,19 @@ def handwriting() -> list[layers.Layer]:
     return [
         layers.Conv2D(48, 5, use_bias=False),
         layers.MaxPooling2D(2),
-        layers.BatchNormalization(momentum=0.9),
+        batch_norm(),
         layers.ReLU(),
         layers.Conv2D(64, 3, padding="same", use_bias=False),
-        layers.BatchNormalization(momentum=0.9),
+        batch_norm(),
         layers.ReLU(),
         layers.Conv2D(96, 3, use_bias=False),
         layers.MaxPooling2D(2),
-        layers.BatchNormalization(momentum=0.9),
+        batch_norm(),
         layers.ReLU(),
         layers.Flatten(),
         layers.Dropout(0.3),
         layers.Dense(128, use_bias=False),
-        layers.BatchNormalization(momentum=0.9),
+        batch_norm(),
         layers.ReLU(),
         layers.Dropout(0.3),
         output_layer(),
@@ -131,14 +170,20 @@ def build_model(preset: Preset, precision: str | None = None) -> keras.Model:
         )
 
 
-def float32_copy(model: keras.Model, preset: Preset) -> keras.Model:
-    """The same network and weights computing in float32: what is saved and predicts, whatever trained it.
+def inference_copy(model: keras.Model) -> keras.Model:
+    """The same network and weights in float32 and Keras's own layers: what is saved and predicts.
 
-    Mixed precision keeps its weights in float32, so they carry over unchanged.
+    Mixed precision keeps its weights in float32 and :class:`FusedBatchNormalization` has Keras's
+    weights, so they carry over unchanged. A model that is already so is returned as it is.
     """
-    if all(layer.dtype_policy.compute_dtype == "float32" for layer in model.layers):
+
+    def plain(layer: layers.Layer) -> layers.Layer:
+        kind = layers.BatchNormalization if isinstance(layer, FusedBatchNormalization) else type(layer)
+        return kind.from_config({**layer.get_config(), "dtype": "float32"})
+
+    if all(type(layer) is type(plain(layer)) and layer.compute_dtype == "float32" for layer in model.layers):
         return model
-    copy = build_model(preset, precision="float32")
+    copy = keras.models.clone_model(model, clone_function=plain)
     copy.set_weights(model.get_weights())
     return copy
 

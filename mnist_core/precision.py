@@ -3,7 +3,7 @@
 Mixed bfloat16 keeps the weights in float32 and computes in bfloat16, which CPUs with AVX512_BF16
 or AMX and GPUs of compute capability 8.0 and later run natively (about twice as fast for our
 networks); elsewhere it would be emulated and slower, so ``auto`` picks float32 there. Prediction
-always runs in float32: :func:`mnist_core.models.float32_copy` turns a trained model into one.
+always runs in float32: :func:`mnist_core.models.inference_copy` turns a trained model into one.
 """
 
 from __future__ import annotations

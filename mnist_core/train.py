@@ -22,7 +22,7 @@ from mnist_core.augment import augment_batch
 from mnist_core.calibrate import fit_model_temperature
 from mnist_core.config import Augmentation, Preset
 from mnist_core.data import as_model_input, reshape_data
-from mnist_core.models import build_model, float32_copy
+from mnist_core.models import build_model, inference_copy
 from mnist_core.precision import resolve_precision
 
 BATCH_EVENT_INTERVAL_SECONDS = 0.25
@@ -318,7 +318,7 @@ def train(
     history = {key: [float(value) for value in values[:completed]] for key, values in fit.history.items()}
     history["epoch_seconds"] = [round(seconds, 3) for seconds in progress.epoch_seconds]
     history["batch_curve"] = progress.batch_curve  # the training curve within epochs, as the Train page drew it
-    model = float32_copy(model, preset)
+    model = inference_copy(model)
     temperature = 1.0
     if validation_data is not None and completed:
         temperature = fit_model_temperature(model, *validation_data)

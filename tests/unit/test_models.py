@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
+
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from mnist_core.config import PRESETS, STANDARD_AUGMENTATION, Augmentation, get_preset
 from mnist_core.data import as_model_input
 from mnist_core.errors import ConfigError, ModelError
-from mnist_core.models import build_model, load_model_file
+from mnist_core.models import FusedBatchNormalization, build_model, inference_copy, load_model_file
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -69,3 +74,49 @@ def test_loading_something_that_is_not_a_model_is_a_clear_error(tmp_path):
     bogus.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(ModelError, match="not a Keras model"):
         load_model_file(bogus)
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_the_fused_batch_norm_trains_like_keras_batch_norm(policy):
+    """Same outputs, gradients and moving statistics as Keras's layer, from one fused kernel."""
+    rng = np.random.default_rng(0)
+    inputs = tf.constant(rng.normal(1.0, 2.0, (32, 6, 6, 8)).astype(np.float32))
+    weights = tf.constant(rng.normal(size=(32, 6, 6, 8)).astype(np.float32))  # makes every output's gradient differ
+    fused = FusedBatchNormalization(momentum=0.9, dtype=policy)
+    plain = keras.layers.BatchNormalization(momentum=0.9, dtype=policy)
+    results = []
+    for layer in (fused, plain):
+        layer.build(inputs.shape)
+        layer.gamma.assign(np.linspace(0.5, 1.5, 8))
+        layer.beta.assign(np.linspace(-1, 1, 8))
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            outputs = layer(inputs, training=True)
+            loss = tf.reduce_sum(tf.cast(outputs, tf.float32) * weights)
+        gradients = tape.gradient(loss, [inputs, layer.gamma.value, layer.beta.value])
+        results.append([outputs, *gradients, layer.moving_mean.value, layer.moving_variance.value])
+    tolerance = 1e-5 if policy == "float32" else 2e-2  # bfloat16 keeps about 3 digits
+    assert results[0][0].dtype == results[1][0].dtype
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(tf.cast(ours, tf.float32), tf.cast(theirs, tf.float32), tolerance, tolerance)
+    fused.set_weights(plain.get_weights())  # inference is Keras's own code: the same bits
+    np.testing.assert_array_equal(fused(inputs, training=False), plain(inputs, training=False))
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_saved_models_hold_only_keras_layers(precision, tmp_path):
+    """What is saved loads with Keras alone: no layer of this project's in the file, all float32."""
+    model = build_model(get_preset("handwriting", precision=precision))
+    images = np.random.default_rng(1).random((8, 28, 28, 1), np.float32)
+    saved = inference_copy(model)
+    assert not any(isinstance(layer, FusedBatchNormalization) for layer in saved.layers)
+    assert [layer.__class__.__name__ for layer in saved.layers] == [
+        "BatchNormalization" if isinstance(layer, FusedBatchNormalization) else layer.__class__.__name__
+        for layer in model.layers
+    ]
+    np.testing.assert_allclose(saved(images), model(images), atol=1e-5 if precision == "float32" else 0.05)
+    path = tmp_path / "model.keras"
+    saved.save(path)
+    with zipfile.ZipFile(path) as archive:
+        assert "mnist_core" not in json.dumps(json.loads(archive.read("config.json")))
+    np.testing.assert_allclose(keras.saving.load_model(path)(images), saved(images), rtol=1e-6, atol=1e-7)

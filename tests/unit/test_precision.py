@@ -9,7 +9,7 @@ import pytest
 from mnist_core import precision
 from mnist_core.config import get_preset
 from mnist_core.errors import ConfigError
-from mnist_core.models import build_model, float32_copy, load_model_file
+from mnist_core.models import build_model, inference_copy, load_model_file
 from mnist_core.precision import cpu_flags, cpu_has_bfloat16, cpu_model, dtype_policy, resolve_precision
 
 CPUINFO = """processor\t: 0
@@ -76,12 +76,12 @@ def test_mixed_models_compute_in_bfloat16_but_output_float32(name):
     assert keras.ops.convert_to_numpy(model(images)).dtype == np.float32
 
 
-def test_the_float32_copy_predicts_like_the_mixed_model_and_is_saved_as_float32(tmp_path):
+def test_the_inference_copy_predicts_like_the_mixed_model_and_is_saved_as_float32(tmp_path):
     preset = get_preset("fast", precision="bfloat16")
     mixed = build_model(preset)
     images = np.random.default_rng(1).random((16, 28, 28, 1), np.float32)
     mixed(images)  # builds the weights
-    plain = float32_copy(mixed, preset)
+    plain = inference_copy(mixed)
     assert all(layer.compute_dtype == "float32" for layer in plain.layers)
     np.testing.assert_allclose(plain(images), mixed(images), atol=0.05)  # bfloat16 keeps about 3 digits
 
@@ -92,7 +92,7 @@ def test_the_float32_copy_predicts_like_the_mixed_model_and_is_saved_as_float32(
     predicted = keras.ops.convert_to_numpy(loaded(images))
     assert predicted.dtype == np.float32
     np.testing.assert_allclose(predicted, keras.ops.convert_to_numpy(plain(images)), rtol=1e-6, atol=1e-7)
-    assert float32_copy(plain, preset) is plain
+    assert inference_copy(plain) is plain
 
 
 def test_no_nvidia_driver_means_no_gpu_to_ask(monkeypatch, tmp_path):
