@@ -181,7 +181,10 @@ def inference_copy(model: keras.Model) -> keras.Model:
         kind = layers.BatchNormalization if isinstance(layer, FusedBatchNormalization) else type(layer)
         return kind.from_config({**layer.get_config(), "dtype": "float32"})
 
-    if all(type(layer) is type(plain(layer)) and layer.compute_dtype == "float32" for layer in model.layers):
+    def is_plain(layer: layers.Layer) -> bool:
+        return layer.compute_dtype == "float32" and not isinstance(layer, FusedBatchNormalization)
+
+    if all(is_plain(layer) for layer in model.layers):
         return model
     copy = keras.models.clone_model(model, clone_function=plain)
     copy.set_weights(model.get_weights())
